@@ -1,0 +1,120 @@
+//! Every Redis key agent-gateway uses, all under one prefix (`REDIS_KEY_PREFIX`, default `agw:`).
+//!
+//! | key | type | written by | meaning |
+//! |---|---|---|---|
+//! | `tasks:high`, `tasks:normal`, `tasks:low` | stream, group `workers` | gateway (XADD), workers (XREADGROUP/XACK/XAUTOCLAIM) | queued tasks, one stream per [`Priority`]; field `envelope` holds the [`TaskEnvelope`] JSON |
+//! | `tasks:delayed` | sorted set | workers | envelopes waiting out their retry backoff; score = due time in Unix milliseconds |
+//! | `tasks:dead-letter` | stream | workers, dashboard | tasks that failed `MAX_ATTEMPTS` times or could not be read; fields `envelope`, `error`, `task_id`, `failed_at`, `attempts` |
+//! | `dedup:{provider}:{delivery_id}` | string with TTL | gateway (Lua, atomic with the XADD) | the task id created for a provider delivery |
+//! | `task-events` | stream (capped) | gateway (`queued`), workers (the rest) | [`TaskEvent`]s; field `event` holds the JSON |
+//! | `cancel:{task_id}` | string with TTL | gateway (`@agent cancel`), dashboard | a queued task with it is skipped, a running one killed |
+//! | `conv:{conversation_key}` | hash | gateway, workers | the conversation's active and latest tasks (see the close-the-loop contract) |
+//! | `tracking:{task_id}` | string | gateway or worker, whichever first (SET NX) | the id of the task's single tracking message |
+//!
+//! [`Priority`]: crate::Priority
+//! [`TaskEnvelope`]: crate::TaskEnvelope
+//! [`TaskEvent`]: crate::TaskEvent
+
+use crate::envelope::{Priority, Provider};
+use crate::task_id::TaskId;
+
+/// The consumer group every worker reads the task streams with.
+pub const CONSUMER_GROUP: &str = "workers";
+/// The stream field holding a task envelope's JSON.
+pub const ENVELOPE_FIELD: &str = "envelope";
+/// The stream field holding a task event's JSON.
+pub const EVENT_FIELD: &str = "event";
+/// The default key prefix.
+pub const DEFAULT_PREFIX: &str = "agw:";
+/// How long a delivery id is remembered for deduplication (providers redeliver for days).
+pub const DEDUP_TTL_SECONDS: u64 = 3 * 24 * 60 * 60;
+/// How long a cancel request is kept.
+pub const CANCEL_TTL_SECONDS: u64 = 24 * 60 * 60;
+/// Approximate cap on the `task-events` stream (XADD MAXLEN ~).
+pub const TASK_EVENTS_MAX_LEN: usize = 1_000_000;
+
+/// Builds key names under one prefix. Cheap to clone; every component builds it from `REDIS_KEY_PREFIX`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisKeys {
+    prefix: String,
+}
+
+impl RedisKeys {
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn task_stream(&self, priority: Priority) -> String {
+        format!("{}tasks:{}", self.prefix, priority.as_str())
+    }
+
+    /// The task streams, highest priority first.
+    pub fn task_streams(&self) -> [String; 3] {
+        Priority::ALL.map(|p| self.task_stream(p))
+    }
+
+    pub fn delayed_tasks(&self) -> String {
+        format!("{}tasks:delayed", self.prefix)
+    }
+
+    pub fn dead_letter_stream(&self) -> String {
+        format!("{}tasks:dead-letter", self.prefix)
+    }
+
+    pub fn dedup(&self, provider: Provider, delivery_id: &str) -> String {
+        format!("{}dedup:{}:{}", self.prefix, provider.as_str(), delivery_id)
+    }
+
+    pub fn task_events(&self) -> String {
+        format!("{}task-events", self.prefix)
+    }
+
+    pub fn cancel(&self, task_id: &TaskId) -> String {
+        format!("{}cancel:{}", self.prefix, task_id)
+    }
+
+    pub fn conversation(&self, conversation_key: &str) -> String {
+        format!("{}conv:{}", self.prefix, conversation_key)
+    }
+
+    pub fn tracking_message(&self, task_id: &TaskId) -> String {
+        format!("{}tracking:{}", self.prefix, task_id)
+    }
+}
+
+impl Default for RedisKeys {
+    fn default() -> Self {
+        Self::new(DEFAULT_PREFIX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_carries_the_prefix() {
+        let keys = RedisKeys::new("test-123:");
+        let id = TaskId::new();
+        for key in [
+            keys.task_stream(Priority::High),
+            keys.delayed_tasks(),
+            keys.dead_letter_stream(),
+            keys.dedup(Provider::Github, "abc"),
+            keys.task_events(),
+            keys.cancel(&id),
+            keys.conversation("github:o/r#1"),
+            keys.tracking_message(&id),
+        ] {
+            assert!(key.starts_with("test-123:"), "{key}");
+        }
+        assert_eq!(keys.dedup(Provider::Slack, "Ev1"), "test-123:dedup:slack:Ev1");
+        assert_eq!(keys.task_streams()[0], "test-123:tasks:high");
+    }
+}

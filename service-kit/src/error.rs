@@ -1,0 +1,95 @@
+//! The one way every service turns an error into an HTTP answer: the contracts' [`ErrorBody`] as JSON.
+//!
+//! Each service keeps its own `thiserror` enum and maps each variant to an [`ErrorResponse`] in one place
+//! (its `error.rs`); this module only knows how to send it.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use contracts::ErrorBody;
+
+/// An error answer: status, the common body, and an optional `Retry-After` in seconds.
+#[derive(Debug, Clone)]
+pub struct ErrorResponse {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+    pub retry_after_seconds: Option<u64>,
+}
+
+impl ErrorResponse {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody::new(code, message),
+            retry_after_seconds: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.body.details = Some(details);
+        self
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_seconds = Some(seconds);
+        self
+    }
+
+    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn unauthorized(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// For failures whose detail must not leak: the caller gets a generic message, the log gets the cause.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the service failed to handle this request; see its logs",
+        )
+    }
+}
+
+impl IntoResponse for ErrorResponse {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl From<JsonRejection> for ErrorResponse {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected `Content-Type: application/json`",
+            ),
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is larger than this endpoint accepts",
+            ),
+            other => Self::bad_request("malformed_body", other.body_text()),
+        }
+    }
+}
+
+/// Answer for paths no route matches.
+pub async fn not_found_fallback() -> ErrorResponse {
+    ErrorResponse::not_found("no such endpoint")
+}
