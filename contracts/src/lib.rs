@@ -9,11 +9,17 @@
 //! - [`headers`]: header names that travel between components.
 //! - [`webhook`]: the api-gateway's answers to providers.
 
+pub mod agent;
+pub mod dashboard;
 pub mod envelope;
 pub mod error;
 pub mod events;
+pub mod github;
 pub mod headers;
+pub mod jira;
 pub mod keys;
+pub mod sentry;
+pub mod slack;
 pub mod task_id;
 pub mod task_log;
 pub mod webhook;

@@ -1,11 +1,16 @@
 //! Plumbing every agent-gateway service needs the same way, so a fix reaches every service.
 //! No provider knowledge and no business logic live here.
 
+pub mod call_log;
+pub mod caller_auth;
 pub mod configuration;
 pub mod error;
+pub mod http_client;
+pub mod idempotency;
 pub mod ops;
 pub mod queue;
 pub mod redis;
 pub mod server;
 pub mod telemetry;
 pub mod trace_context;
+pub mod vault;

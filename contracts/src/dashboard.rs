@@ -1,0 +1,1 @@
+//! Types for the dashboard API: added by the issue that builds it.

@@ -1,0 +1,1 @@
+//! Types for the github API: added by the issue that builds it.

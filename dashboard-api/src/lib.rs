@@ -1,0 +1,1 @@
+//! dashboard-api: being built.

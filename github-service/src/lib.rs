@@ -1,0 +1,1 @@
+//! github-service: being built.

@@ -1,0 +1,1 @@
+//! jira-service: being built.

@@ -1,0 +1,1 @@
+//! slack-service: being built.
