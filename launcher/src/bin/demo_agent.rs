@@ -1,0 +1,75 @@
+//! DEMO AGENT — not an AI. A scripted stand-in for the Claude Code CLI so the local system runs with
+//! no API key: it accepts Claude Code's flags, reads the prompt, looks at the workspace, and answers
+//! in Claude Code's documented `stream-json` format (system/init, assistant thinking + tool_use, user
+//! tool_result, assistant text, result).
+
+use std::io::Write;
+use std::time::Instant;
+
+use serde_json::json;
+
+fn main() {
+    let started = Instant::now();
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let prompt = flag("-p").or_else(|| flag("--print")).unwrap_or_default();
+    let model = flag("--model").unwrap_or_else(|| "demo-agent".to_owned());
+    let session_id = uuid::Uuid::now_v7().to_string();
+    let cwd = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let listing: Vec<String> = std::fs::read_dir(".")
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| !name.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    let first_line = prompt
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("(empty prompt)");
+    let answer = format!(
+        "**Demo agent** (scripted, no AI model was called).\n\nI received this request: \"{}\".\n\n\
+         The workspace holds {} entries{}. Configure `AGENT_RUNNER=claude` with a real Claude Code CLI \
+         and `ANTHROPIC_API_KEY` to get a real answer.",
+        first_line.chars().take(200).collect::<String>(),
+        listing.len(),
+        if listing.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", listing.join(", "))
+        }
+    );
+    let lines = [
+        json!({"type": "system", "subtype": "init", "session_id": session_id, "model": model, "cwd": cwd,
+               "tools": ["Read", "Glob"], "permissionMode": "default"}),
+        json!({"type": "assistant", "session_id": session_id, "message": {"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "This is the demo agent: I will list the workspace and summarise the request."},
+            {"type": "tool_use", "id": "toolu_demo_1", "name": "Glob", "input": {"pattern": "*"}}
+        ]}}),
+        json!({"type": "user", "session_id": session_id, "message": {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_demo_1", "content": listing.join("\n")}
+        ]}}),
+        json!({"type": "assistant", "session_id": session_id, "message": {"role": "assistant", "content": [
+            {"type": "text", "text": answer}
+        ]}}),
+        json!({"type": "result", "subtype": "success", "is_error": false, "result": answer,
+               "session_id": session_id, "num_turns": 2, "total_cost_usd": 0.0,
+               "duration_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+               "usage": {"input_tokens": prompt.len() / 4, "output_tokens": answer.len() / 4}}),
+    ];
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
