@@ -1,1 +1,13 @@
-//! api-gateway: being built.
+//! api-gateway: signed webhooks from GitHub, Slack, Jira and Sentry become queued tasks with a task log.
+
+pub mod configuration;
+pub mod delivery;
+pub mod error;
+pub mod intake;
+pub mod mention;
+pub mod providers;
+pub mod routes;
+pub mod signature;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

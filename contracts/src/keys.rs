@@ -10,6 +10,7 @@
 //! | `cancel:{task_id}` | string with TTL | gateway (`@agent cancel`), dashboard | a queued task with it is skipped, a running one killed |
 //! | `conv:{conversation_key}` | hash | gateway, workers | the conversation's active and latest tasks (see the close-the-loop contract) |
 //! | `tracking:{task_id}` | string | gateway or worker, whichever first (SET NX) | the id of the task's single tracking message |
+//! | `ratelimit:{provider}:{actor_id}:{minute}` | counter with TTL | gateway (INCR + EXPIRE) | tasks an actor started in one minute (Unix minutes), for `ACTOR_RATE_LIMIT_PER_MINUTE` |
 //!
 //! [`Priority`]: crate::Priority
 //! [`TaskEnvelope`]: crate::TaskEnvelope
@@ -85,6 +86,11 @@ impl RedisKeys {
 
     pub fn tracking_message(&self, task_id: &TaskId) -> String {
         format!("{}tracking:{}", self.prefix, task_id)
+    }
+
+    /// The counter of tasks `actor_id` started on `provider` during Unix minute `minute`.
+    pub fn actor_rate(&self, provider: Provider, actor_id: &str, minute: i64) -> String {
+        format!("{}ratelimit:{}:{}:{}", self.prefix, provider.as_str(), actor_id, minute)
     }
 }
 

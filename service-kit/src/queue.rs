@@ -70,12 +70,16 @@ pub struct QueueDepths {
     pub dead_lettered: u64,
 }
 
-// KEYS: stream, task-events, [dedup]; ARGV: envelope, event, events max len, [task id, dedup ttl]
+// KEYS: stream, task-events, dedup keys…; ARGV: envelope, event, events max len, task id, dedup ttl.
+// Every dedup key is checked before any is claimed, so a delivery known under several ids (a Jira Server
+// comment arriving as two webhooks) starts one task.
 const ENQUEUE_SCRIPT: &str = r"
-if KEYS[3] then
-  local existing = redis.call('GET', KEYS[3])
+for i = 3, #KEYS do
+  local existing = redis.call('GET', KEYS[i])
   if existing then return {0, existing} end
-  redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[5])
+end
+for i = 3, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[4], 'EX', ARGV[5])
 end
 local id = redis.call('XADD', KEYS[1], '*', 'envelope', ARGV[1])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event', ARGV[2])
@@ -134,6 +138,16 @@ impl TaskQueue {
         envelope: &TaskEnvelope,
         dedup_key: Option<&str>,
     ) -> Result<EnqueueOutcome, QueueError> {
+        self.enqueue_deduplicated(envelope, dedup_key.as_slice()).await
+    }
+
+    /// [`Self::enqueue`] for a delivery known under several ids: when any of `dedup_keys` was claimed
+    /// before, nothing is added and the task that claimed it is returned; otherwise all are claimed.
+    pub async fn enqueue_deduplicated(
+        &self,
+        envelope: &TaskEnvelope,
+        dedup_keys: &[&str],
+    ) -> Result<EnqueueOutcome, QueueError> {
         let event = TaskEvent::for_envelope(envelope, TaskStatus::Queued);
         let mut invocation = self.enqueue_script.prepare_invoke();
         invocation
@@ -141,12 +155,11 @@ impl TaskQueue {
             .key(self.keys.task_events())
             .arg(envelope.encode())
             .arg(event.encode())
-            .arg(keys::TASK_EVENTS_MAX_LEN);
-        if let Some(dedup_key) = dedup_key {
-            invocation
-                .key(dedup_key)
-                .arg(envelope.task_id.to_string())
-                .arg(keys::DEDUP_TTL_SECONDS);
+            .arg(keys::TASK_EVENTS_MAX_LEN)
+            .arg(envelope.task_id.to_string())
+            .arg(keys::DEDUP_TTL_SECONDS);
+        for dedup_key in dedup_keys {
+            invocation.key(*dedup_key);
         }
         let mut connection = self.pool.get().await?;
         let (added, value): (i64, String) = invocation.invoke_async(&mut connection).await?;

@@ -1,0 +1,344 @@
+//! Turning a task request into a queued task: the rate limit, the log directory, the envelope, the enqueue.
+//!
+//! Order matters: the log directory (metadata, input, the webhook stages so far) exists before the
+//! enqueue, because a worker may pick the task up at once; the answer goes out only once the task is in
+//! Redis. A duplicate or a failed enqueue removes the directory again, so no directory ever claims a task
+//! that is not queued. Log writes that fail are counted and traced but never fail the request.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+use contracts::envelope::SCHEMA_VERSION;
+use contracts::task_log::TaskMetadata;
+use contracts::webhook::WebhookAnswer;
+use contracts::{LogFile, TaskEnvelope, TaskId, TaskLogWriter};
+use deadpool_redis::redis;
+use http::HeaderMap;
+use serde_json::{Value, json};
+use service_kit::queue::{EnqueueOutcome, QueueError};
+
+use crate::delivery::{StageTimes, TaskRequest, reason};
+use crate::error::WebhookError;
+use crate::state::AppState;
+use crate::telemetry;
+
+/// How long a rate-limit counter outlives its minute.
+const RATE_WINDOW_TTL_SECONDS: u64 = 120;
+
+/// What the gateway saw of the request, for the `received` stage and `01-input.json`.
+#[derive(Debug, Clone)]
+pub struct ReceivedRequest {
+    pub headers: Value,
+    pub query: Option<String>,
+    pub body_bytes: usize,
+}
+
+impl ReceivedRequest {
+    pub fn new(headers: &HeaderMap, query: Option<&str>, body_bytes: usize) -> Self {
+        Self {
+            headers: redacted_headers(headers),
+            query: query.map(redacted_query),
+            body_bytes,
+        }
+    }
+}
+
+pub async fn create_task(
+    state: &AppState,
+    task_id: TaskId,
+    request: TaskRequest,
+    times: StageTimes,
+    received: ReceivedRequest,
+) -> Result<WebhookAnswer, WebhookError> {
+    let keys = state.queue.keys();
+    let dedup_keys: Vec<String> = request
+        .delivery_ids
+        .iter()
+        .map(|id| keys.dedup(request.provider, id))
+        .collect();
+    if let Some(answer) = precheck(state, &request, &dedup_keys).await? {
+        return Ok(answer);
+    }
+
+    let envelope = TaskEnvelope {
+        schema_version: SCHEMA_VERSION,
+        task_id,
+        provider: request.provider,
+        event: request.event.clone(),
+        command: request.command,
+        instruction: request.instruction.clone(),
+        source: request.source.clone(),
+        actor: request.actor.clone(),
+        priority: state.settings.priority_of(request.command),
+        attempt: 1,
+        run: 1,
+        created_at: Utc::now(),
+        conversation_key: request.conversation_key.clone(),
+    };
+
+    let logs = state.logs.clone();
+    let prepared = envelope.clone();
+    run_blocking(move || prepare_task_dir(&logs, &prepared, &request, times, &received)).await;
+
+    let dedup_refs: Vec<&str> = dedup_keys.iter().map(String::as_str).collect();
+    let outcome = state.queue.enqueue_deduplicated(&envelope, &dedup_refs).await;
+    let entry_id = match outcome {
+        Ok(EnqueueOutcome::Queued { entry_id }) => entry_id,
+        Ok(EnqueueOutcome::Duplicate { task_id: original }) => {
+            remove_task_dir(state, task_id).await;
+            return duplicate_answer(&original);
+        }
+        Err(error) => {
+            remove_task_dir(state, task_id).await;
+            return Err(unavailable(error));
+        }
+    };
+
+    let logs = state.logs.clone();
+    let stream = keys.task_stream(envelope.priority);
+    let priority = envelope.priority;
+    run_blocking(move || {
+        append_logged(
+            &logs,
+            &task_id,
+            LogFile::WebhookFlow,
+            "queue_push",
+            json!({ "stream": stream, "entry_id": entry_id }),
+        );
+        append_logged(
+            &logs,
+            &task_id,
+            LogFile::QueueFlow,
+            "queued",
+            json!({ "stream": stream, "entry_id": entry_id, "priority": priority, "attempt": 1, "run": 1 }),
+        );
+    })
+    .await;
+    tracing::info!(
+        task_id = %task_id,
+        command = %envelope.command,
+        priority = envelope.priority.as_str(),
+        conversation_key = %envelope.conversation_key,
+        "task queued"
+    );
+    Ok(WebhookAnswer::Queued { task_id })
+}
+
+/// One round trip before any file is written: has a dedup key been claimed already (a cheap early
+/// answer; the enqueue script decides), and is the actor over the rate limit?
+async fn precheck(
+    state: &AppState,
+    request: &TaskRequest,
+    dedup_keys: &[String],
+) -> Result<Option<WebhookAnswer>, WebhookError> {
+    let limit = state.settings.actor_rate_limit_per_minute;
+    if dedup_keys.is_empty() && limit == 0 {
+        return Ok(None);
+    }
+    let mut pipe = redis::pipe();
+    if !dedup_keys.is_empty() {
+        pipe.cmd("MGET").arg(dedup_keys);
+    }
+    if limit > 0 {
+        let minute = Utc::now().timestamp().div_euclid(60);
+        let key = state
+            .queue
+            .keys()
+            .actor_rate(request.provider, &request.actor.id, minute);
+        pipe.cmd("INCR").arg(&key);
+        pipe.cmd("EXPIRE").arg(&key).arg(RATE_WINDOW_TTL_SECONDS).ignore();
+    }
+    let mut connection = state
+        .queue
+        .pool()
+        .get()
+        .await
+        .map_err(|e| unavailable(e.into()))?;
+    let replies: Vec<redis::Value> = pipe
+        .query_async(&mut connection)
+        .await
+        .map_err(|e| unavailable(e.into()))?;
+    let mut replies = replies.into_iter();
+    if !dedup_keys.is_empty() {
+        let existing: Vec<Option<String>> = replies
+            .next()
+            .map(redis::from_redis_value)
+            .transpose()
+            .map_err(|e| WebhookError::QueueUnavailable(e.to_string()))?
+            .unwrap_or_default();
+        if let Some(original) = existing.into_iter().flatten().next() {
+            return duplicate_answer(&original).map(Some);
+        }
+    }
+    if limit > 0 {
+        let count: u64 = replies
+            .next()
+            .map(redis::from_redis_value)
+            .transpose()
+            .map_err(|e| WebhookError::QueueUnavailable(e.to_string()))?
+            .unwrap_or(0);
+        if count > u64::from(limit) {
+            telemetry::record_ignored(request.provider, reason::RATE_LIMITED);
+            tracing::info!(actor = %request.actor.id, count, limit, "actor over the rate limit");
+            return Ok(Some(WebhookAnswer::Ignored {
+                reason: reason::RATE_LIMITED.to_owned(),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+fn duplicate_answer(original: &str) -> Result<WebhookAnswer, WebhookError> {
+    let task_id = original
+        .parse()
+        .map_err(|_| WebhookError::QueueUnavailable(format!("a dedup key holds `{original}`, not a task id")))?;
+    Ok(WebhookAnswer::Duplicate { task_id })
+}
+
+fn unavailable(error: QueueError) -> WebhookError {
+    WebhookError::QueueUnavailable(error.to_string())
+}
+
+/// The directory, `metadata.json`, `01-input.json` and the webhook stages up to `task_created`.
+fn prepare_task_dir(
+    logs: &TaskLogWriter,
+    envelope: &TaskEnvelope,
+    request: &TaskRequest,
+    times: StageTimes,
+    received: &ReceivedRequest,
+) {
+    let task_id = &envelope.task_id;
+    if let Err(error) = logs.create_task_dir(task_id) {
+        log_write_failed("directory", task_id, &error);
+        return;
+    }
+    if let Err(error) = logs.write_json(task_id, LogFile::Metadata, &TaskMetadata::queued(envelope)) {
+        log_write_failed(LogFile::Metadata.file_name(), task_id, &error);
+    }
+    let input = json!({
+        "task_id": task_id,
+        "received_at": contracts::task_log::format_ts(times.received),
+        "request": request,
+        "headers": received.headers,
+        "query": received.query,
+        "body_bytes": received.body_bytes,
+    });
+    if let Err(error) = logs.write_json(task_id, LogFile::Input, &input) {
+        log_write_failed(LogFile::Input.file_name(), task_id, &error);
+    }
+    let stages: [(DateTime<Utc>, &str, Value); 5] = [
+        (
+            times.received,
+            "received",
+            json!({ "provider": request.provider, "body_bytes": received.body_bytes, "headers": received.headers }),
+        ),
+        (times.validated, "validation", json!({ "signature": "valid" })),
+        (times.parsed, "parsing", json!({ "event": request.event })),
+        (
+            times.matched,
+            "command_matching",
+            json!({ "command": request.command, "actor": request.actor.id }),
+        ),
+        (
+            Utc::now(),
+            "task_created",
+            json!({ "priority": envelope.priority, "conversation_key": envelope.conversation_key }),
+        ),
+    ];
+    let path = logs.path(task_id, LogFile::WebhookFlow);
+    let written = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| {
+            for (ts, stage, fields) in stages {
+                let line = logs.render_line(task_id, LogFile::WebhookFlow, ts, stage, fields);
+                file.write_all(line.as_bytes())?;
+            }
+            Ok(())
+        });
+    if let Err(error) = written {
+        log_write_failed(LogFile::WebhookFlow.file_name(), task_id, &error);
+    }
+}
+
+fn append_logged(logs: &TaskLogWriter, task_id: &TaskId, file: LogFile, kind: &str, fields: Value) {
+    if let Err(error) = logs.append(task_id, file, kind, fields) {
+        log_write_failed(file.file_name(), task_id, &error);
+    }
+}
+
+fn log_write_failed(file: &'static str, task_id: &TaskId, error: &std::io::Error) {
+    telemetry::record_log_write_failure(file);
+    tracing::error!(task_id = %task_id, file, %error, "could not write the task log");
+}
+
+async fn remove_task_dir(state: &AppState, task_id: TaskId) {
+    let logs = state.logs.clone();
+    run_blocking(move || {
+        if let Err(error) = logs.remove_task_dir(&task_id) {
+            log_write_failed("directory", &task_id, &error);
+        }
+    })
+    .await;
+}
+
+/// File work runs off the async workers; a panic in it is logged, never propagated.
+async fn run_blocking(work: impl FnOnce() + Send + 'static) {
+    if let Err(error) = tokio::task::spawn_blocking(work).await {
+        tracing::error!(%error, "task log work panicked");
+    }
+}
+
+/// Header names whose values are credentials.
+fn is_sensitive_header(name: &str) -> bool {
+    ["signature", "token", "cookie", "authorization", "secret", "api-key", "apikey", "password"]
+        .iter()
+        .any(|word| name.contains(word))
+}
+
+/// The request headers as a JSON object, with signatures, tokens and cookies replaced by `[redacted]`.
+pub fn redacted_headers(headers: &HeaderMap) -> Value {
+    let mut object = serde_json::Map::new();
+    for (name, value) in headers {
+        let shown = if is_sensitive_header(name.as_str()) {
+            "[redacted]".to_owned()
+        } else {
+            String::from_utf8_lossy(value.as_bytes()).into_owned()
+        };
+        object.insert(name.as_str().to_owned(), Value::String(shown));
+    }
+    Value::Object(object)
+}
+
+/// The query string with the values of token-like parameters redacted.
+pub fn redacted_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if is_sensitive_header(&name.to_ascii_lowercase()) => format!("{name}=[redacted]"),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[test]
+    fn redacts_credentials() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-hub-signature-256", HeaderValue::from_static("sha256=abc"));
+        headers.insert("cookie", HeaderValue::from_static("a=b"));
+        headers.insert("x-github-event", HeaderValue::from_static("issue_comment"));
+        let shown = redacted_headers(&headers);
+        assert_eq!(shown["x-hub-signature-256"], "[redacted]");
+        assert_eq!(shown["cookie"], "[redacted]");
+        assert_eq!(shown["x-github-event"], "issue_comment");
+        assert_eq!(redacted_query("a=1&token=s3cret"), "a=1&token=[redacted]");
+    }
+}

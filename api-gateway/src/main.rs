@@ -1,0 +1,22 @@
+use api_gateway::configuration::Settings;
+use api_gateway::startup::Application;
+use api_gateway::state::SERVICE_NAME;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    service_kit::telemetry::init_tracing(SERVICE_NAME);
+    let settings = Settings::from_env()?;
+    for provider in contracts::Provider::ALL {
+        if !settings.is_configured(provider) {
+            tracing::warn!(provider = provider.as_str(), "no secret configured: its deliveries get 401");
+        }
+    }
+    let application = Application::build(settings).await?;
+    let shutdown = application.shutdown_token();
+    tokio::spawn(async move {
+        service_kit::server::shutdown_signal().await;
+        shutdown.cancel();
+    });
+    application.run_until_stopped().await?;
+    Ok(())
+}
