@@ -10,6 +10,7 @@
 //! - [`webhook`]: the api-gateway's answers to providers.
 
 pub mod agent;
+pub mod credentials;
 pub mod dashboard;
 pub mod envelope;
 pub mod error;

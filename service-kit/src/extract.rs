@@ -1,0 +1,182 @@
+//! Request extractors that answer bad input in the common error shape.
+//!
+//! - [`ValidatedJson`]: a JSON body. Not JSON, malformed, the wrong shape or an unknown field (request types
+//!   carry `#[serde(deny_unknown_fields)]`): 400 `malformed_body`. Parsed but a value out of range (checked
+//!   by the type's [`Validate`]): 422 `validation_failed` with `details.errors: [{field, message}]`.
+//!   Without `Content-Type: application/json`: 415. Larger than the route's body limit: 413.
+//! - [`Path`], [`Query`]: axum's, with a 400 `invalid_path` / `invalid_query` JSON answer.
+
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::ErrorResponse;
+
+/// Range and shape checks of a parsed request, beyond what its type says.
+pub trait Validate {
+    fn validate(&self) -> Result<(), ValidationErrors>;
+}
+
+/// One field out of range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Everything wrong with a request, collected before answering.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidationErrors(pub Vec<FieldError>);
+
+impl ValidationErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `message` for `field` unless `ok`.
+    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
+        if !ok {
+            self.0.push(FieldError {
+                field: field.to_owned(),
+                message: message.into(),
+            });
+        }
+        self
+    }
+
+    /// Records an error unless `value` has between `min` and `max` characters.
+    pub fn check_length(&mut self, field: &str, value: &str, min: usize, max: usize) -> &mut Self {
+        let length = value.chars().count();
+        self.check(
+            (min..=max).contains(&length),
+            field,
+            format!("must be {min} to {max} characters long (is {length})"),
+        )
+    }
+
+    /// `Ok` when nothing was recorded.
+    pub fn finish(&mut self) -> Result<(), ValidationErrors> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(std::mem::take(self))
+        }
+    }
+}
+
+impl From<ValidationErrors> for ErrorResponse {
+    fn from(errors: ValidationErrors) -> Self {
+        let summary = errors
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        ErrorResponse::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            summary,
+        )
+        .with_details(serde_json::json!({ "errors": errors.0 }))
+    }
+}
+
+/// A JSON body, parsed and validated. See the module documentation for the answers to bad input.
+#[derive(Debug, Clone)]
+pub struct ValidatedJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ValidatedJson<T>
+where
+    T: DeserializeOwned + Validate,
+    S: Send + Sync,
+{
+    type Rejection = ErrorResponse;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                let v = v.trim();
+                v.eq_ignore_ascii_case("application/json")
+                    || (v.starts_with("application/") && v.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ErrorResponse::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected `Content-Type: application/json`",
+            ));
+        }
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection: BytesRejection| {
+                    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        ErrorResponse::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "payload_too_large",
+                            "the request body is larger than this endpoint accepts",
+                        )
+                    } else {
+                        ErrorResponse::bad_request("malformed_body", rejection.body_text())
+                    }
+                })?;
+        let value: T = serde_json::from_slice(&bytes).map_err(|e| {
+            ErrorResponse::bad_request(
+                "malformed_body",
+                format!("the body is not a valid request: {e}"),
+            )
+        })?;
+        value.validate()?;
+        Ok(Self(value))
+    }
+}
+
+/// axum's `Path`, answering a bad segment with 400 `invalid_path`.
+#[derive(Debug, Clone)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ErrorResponse;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Self(value))
+            .map_err(|rejection: PathRejection| {
+                ErrorResponse::bad_request("invalid_path", rejection.body_text())
+            })
+    }
+}
+
+/// axum's `Query`, answering a bad query string with 400 `invalid_query`.
+#[derive(Debug, Clone)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ErrorResponse;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|rejection: QueryRejection| {
+                ErrorResponse::bad_request("invalid_query", rejection.body_text())
+            })
+    }
+}
