@@ -1,0 +1,10 @@
+mod access;
+mod analytics;
+mod dead_letters;
+mod helpers;
+mod live;
+mod logs;
+mod postgres;
+mod reindex;
+mod retention;
+mod tasks;

@@ -1,0 +1,288 @@
+use std::collections::HashSet;
+
+use chrono::{Duration, TimeZone, Utc};
+use contracts::task_log::LogFile;
+use contracts::{Command, Provider, TaskEvent, TaskLogWriter, TaskMetadata, TaskStatus};
+use serde_json::Value;
+
+use crate::helpers::{AppOptions, Db, TestApp, envelope, final_result, spawn_app, spawn_app_with};
+
+pub struct Produced {
+    pub task_id: String,
+    pub provider: Provider,
+    pub command: Command,
+    pub status: TaskStatus,
+    pub actor: String,
+    pub instruction: String,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+/// `count` tasks written as the gateway and the workers write them, each announced on `task-events`.
+pub async fn produce_many(app: &TestApp, count: usize) -> Vec<Produced> {
+    let gateway = app.writer("api-gateway");
+    let worker = app.writer("agent-container");
+    let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let mut produced = Vec::new();
+    for i in 0..count {
+        let provider = Provider::ALL[i % 4];
+        let command = [Command::Fix, Command::Review, Command::Ask][i % 3];
+        let status = [
+            TaskStatus::Succeeded,
+            TaskStatus::Failed,
+            TaskStatus::Running,
+            TaskStatus::Queued,
+            TaskStatus::Succeeded,
+        ][i % 5];
+        let instruction = if i % 10 == 0 {
+            format!("fix the FLAKY test number {i}")
+        } else {
+            format!("please look at 50%_off item {i}")
+        };
+        let created_at = start + Duration::minutes(i as i64 * 7);
+        let envelope = envelope(provider, command, &instruction, created_at);
+        write_task(&gateway, &worker, &envelope, status);
+        let event = TaskEvent::for_envelope(&envelope, status);
+        app.queue.publish_event(&event).await.unwrap();
+        produced.push(Produced {
+            task_id: envelope.task_id.to_string(),
+            provider,
+            command,
+            status,
+            actor: envelope.actor.login.clone().unwrap(),
+            instruction,
+            created_at,
+        });
+    }
+    produced
+}
+
+pub fn write_task(
+    gateway: &TaskLogWriter,
+    worker: &TaskLogWriter,
+    envelope: &contracts::TaskEnvelope,
+    status: TaskStatus,
+) {
+    let id = envelope.task_id;
+    gateway.create_task_dir(&id).unwrap();
+    let mut metadata = TaskMetadata::queued(envelope);
+    gateway
+        .write_json(
+            &id,
+            LogFile::Input,
+            &serde_json::json!({"instruction": envelope.instruction}),
+        )
+        .unwrap();
+    gateway
+        .append(&id, LogFile::QueueFlow, "queued", serde_json::json!({}))
+        .unwrap();
+    if status != TaskStatus::Queued {
+        metadata.status = status;
+        metadata.worker = Some("worker-1".into());
+    }
+    if status.is_terminal() {
+        worker
+            .write_json(
+                &id,
+                LogFile::FinalResult,
+                &final_result(envelope, status, 0.25, 60_000),
+            )
+            .unwrap();
+    }
+    worker
+        .write_json(&id, LogFile::Metadata, &metadata)
+        .unwrap();
+}
+
+pub async fn wait_for_index(app: &TestApp, count: usize) {
+    let index = app.index().await;
+    app.eventually("the consumer to index every task", || {
+        let index = index.clone();
+        async move {
+            index
+                .all()
+                .await
+                .map(|all| all.len() == count)
+                .unwrap_or(false)
+        }
+    })
+    .await;
+}
+
+/// Follows `next_cursor` through every page of `query`, returning the task ids in order.
+pub async fn all_pages(app: &TestApp, query: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/api/v1/tasks?limit=200&{query}");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page = app.get_json(&path).await;
+        ids.extend(
+            page["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["task_id"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return ids,
+        }
+    }
+}
+
+fn expected(produced: &[Produced], keep: impl Fn(&Produced) -> bool) -> Vec<String> {
+    let mut ids: Vec<String> = produced
+        .iter()
+        .filter(|p| keep(p))
+        .map(|p| p.task_id.clone())
+        .collect();
+    ids.sort();
+    ids.reverse();
+    ids
+}
+
+pub async fn listing_and_filtering_over_thousands_of_tasks(db: Db) {
+    let app = spawn_app_with(AppOptions {
+        db,
+        ..Default::default()
+    })
+    .await;
+    let produced = produce_many(&app, 2000).await;
+    wait_for_index(&app, produced.len()).await;
+
+    let everything = all_pages(&app, "").await;
+    assert_eq!(
+        everything,
+        expected(&produced, |_| true),
+        "every task, newest first, each once"
+    );
+    assert_eq!(everything.iter().collect::<HashSet<_>>().len(), 2000);
+
+    assert_eq!(
+        all_pages(&app, "provider=slack").await,
+        expected(&produced, |p| p.provider == Provider::Slack)
+    );
+    assert_eq!(
+        all_pages(&app, "status=failed").await,
+        expected(&produced, |p| p.status == TaskStatus::Failed)
+    );
+    assert_eq!(
+        all_pages(&app, "command=review&provider=github").await,
+        expected(&produced, |p| p.command == Command::Review
+            && p.provider == Provider::Github)
+    );
+    assert_eq!(
+        all_pages(&app, "repository=octo/repo").await,
+        expected(&produced, |p| p.provider == Provider::Github)
+    );
+    assert_eq!(
+        all_pages(&app, "channel=C42").await,
+        expected(&produced, |p| p.provider == Provider::Slack)
+    );
+    assert_eq!(
+        all_pages(&app, "project=OPS").await,
+        expected(&produced, |p| p.provider == Provider::Jira)
+    );
+    assert_eq!(
+        all_pages(&app, "actor=jdoe").await,
+        expected(&produced, |p| p.actor == "jdoe")
+    );
+    assert_eq!(
+        all_pages(&app, "actor=id-jdoe").await,
+        expected(&produced, |p| p.actor == "jdoe")
+    );
+    assert_eq!(
+        all_pages(&app, "q=flaky").await,
+        expected(&produced, |p| p
+            .instruction
+            .to_lowercase()
+            .contains("flaky"))
+    );
+    // LIKE wildcards in the text are taken literally.
+    assert_eq!(
+        all_pages(&app, "q=50%25_off").await,
+        expected(&produced, |p| p.instruction.contains("50%_off"))
+    );
+    assert!(all_pages(&app, "q=50%25x").await.is_empty());
+    let since = Utc.with_ymd_and_hms(2026, 1, 2, 0, 0, 0).unwrap();
+    let until = Utc.with_ymd_and_hms(2026, 1, 3, 12, 0, 0).unwrap();
+    let range = format!(
+        "since={}&until={}",
+        since.to_rfc3339().replace('+', "%2B"),
+        until.to_rfc3339().replace('+', "%2B")
+    );
+    let in_range = expected(&produced, |p| p.created_at >= since && p.created_at < until);
+    assert!(!in_range.is_empty());
+    assert_eq!(all_pages(&app, &range).await, in_range);
+
+    let page = app
+        .get_json("/api/v1/tasks?limit=3&status=succeeded&provider=jira")
+        .await;
+    let task = &page["tasks"][0];
+    assert_eq!(task["status"], "succeeded");
+    assert_eq!(task["scope"], "OPS");
+    assert_eq!(task["cost_usd"], 0.25);
+    assert_eq!(task["duration_ms"], 60_000);
+    assert_eq!(task["success"], true);
+}
+
+#[tokio::test]
+async fn lists_and_filters_thousands_of_tasks_on_sqlite() {
+    listing_and_filtering_over_thousands_of_tasks(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn bad_filters_get_a_clear_400() {
+    let app = spawn_app().await;
+    for query in [
+        "provider=myspace",
+        "status=done",
+        "limit=0",
+        "limit=501",
+        "cursor=../../etc",
+        "since=yesterday",
+        "command=dance",
+    ] {
+        let response = app.get(&format!("/api/v1/tasks?{query}")).await;
+        assert_eq!(response.status(), 400, "{query}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "invalid_query", "{query}");
+    }
+}
+
+#[tokio::test]
+async fn the_summary_holds_metadata_input_and_final_result() {
+    let app = spawn_app().await;
+    let envelope = envelope(Provider::Github, Command::Fix, "the flaky test", Utc::now());
+    app.gateway_accepts(&envelope).await;
+    app.worker_starts(&envelope).await;
+    app.agent_works(&envelope);
+    app.worker_finishes(&envelope, TaskStatus::Succeeded, 0.42, 90_000)
+        .await;
+    let path = format!("/api/v1/tasks/{}", envelope.task_id);
+    app.eventually("the task to be indexed as succeeded", || async {
+        app.get_json(&path).await["task"]["status"] == "succeeded"
+    })
+    .await;
+    let summary = app.get_json(&path).await;
+    assert_eq!(summary["task"]["instruction"], "the flaky test");
+    assert_eq!(summary["task"]["scope"], "octo/repo");
+    assert_eq!(summary["task"]["actor"], "octocat");
+    assert_eq!(summary["task"]["cost_usd"], 0.42);
+    assert_eq!(summary["metadata"]["status"], "succeeded");
+    assert_eq!(
+        summary["metadata"]["envelope"]["task_id"],
+        envelope.task_id.to_string()
+    );
+    assert_eq!(summary["input"]["instruction"], "the flaky test");
+    assert_eq!(summary["final_result"]["cost_usd"], 0.42);
+
+    let unknown = app
+        .get(&format!("/api/v1/tasks/{}", contracts::TaskId::new()))
+        .await;
+    assert_eq!(unknown.status(), 404);
+    let body: Value = unknown.json().await.unwrap();
+    assert_eq!(body["code"], "not_found");
+}
