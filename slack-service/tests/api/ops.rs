@@ -1,0 +1,82 @@
+//! Health, readiness, metrics, the OpenAPI document and Swagger UI; unknown paths answer JSON.
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn ops_endpoints_answer() {
+    let app = spawn_app().await;
+    let health: serde_json::Value = app
+        .http
+        .get(app.url("/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["service"], "slack-service");
+
+    let ready = app.http.get(app.url("/ready")).send().await.unwrap();
+    let status = ready.status().as_u16();
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+
+    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status().as_u16(), 200);
+
+    let docs = app.http.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(docs.status().as_u16(), 200);
+
+    let missing = app
+        .http
+        .get(app.url("/api/v1/slack/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+    let body: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(body["code"], "not_found");
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_operation() {
+    let app = spawn_app().await;
+    let spec: serde_json::Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    let mut listed: Vec<String> = paths
+        .iter()
+        .flat_map(|(path, operations)| {
+            operations
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| format!("{m} {path}"))
+        })
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            "get /api/v1/slack/admin/credentials",
+            "get /api/v1/slack/threads/{channel}/{thread_ts}/replies",
+            "get /health",
+            "get /metrics",
+            "get /ready",
+            "post /api/v1/slack/conversations/dm",
+            "post /api/v1/slack/messages",
+            "post /api/v1/slack/reactions",
+            "put /api/v1/slack/admin/credentials/{name}",
+            "put /api/v1/slack/messages/{channel}/{ts}",
+        ]
+    );
+    assert!(spec["components"]["schemas"]["PostMessageRequest"].is_object());
+    assert!(spec["components"]["securitySchemes"]["caller_token"].is_object());
+}
