@@ -2,4 +2,9 @@
 
 mod helpers;
 
+mod bad_input;
 mod github;
+mod ops;
+mod providers;
+mod redis_down;
+mod signatures;
