@@ -111,6 +111,7 @@ impl Worker {
                 Err(e) => {
                     tracing::warn!(error = %e, "reading the task queue failed; retrying in 1s");
                     reader = None;
+                    groups_ready = false;
                     drop(permit);
                     tokio::select! {
                         () = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -391,7 +392,10 @@ impl Worker {
                 self.finish(delivery, envelope, attempt, TaskStatus::Succeeded, run)
                     .await
             }
-            RunStatus::AgentFailed | RunStatus::TimedOut | RunStatus::OutputLimitExceeded => {
+            RunStatus::AgentFailed
+            | RunStatus::OutputUnreadable
+            | RunStatus::TimedOut
+            | RunStatus::OutputLimitExceeded => {
                 self.finish(delivery, envelope, attempt, TaskStatus::Failed, run)
                     .await;
             }

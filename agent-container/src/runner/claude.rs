@@ -86,6 +86,9 @@ impl CliRunner for ClaudeRunner {
                     .to_owned(),
             };
             let mut result = result_from_process(&outcome, &missing);
+            if stream.first_bad_line.is_some() && result.status == RunStatus::ProcessFailed {
+                result.status = RunStatus::OutputUnreadable;
+            }
             result.session_id = stream.session_id;
             result.model = stream.model;
             return result;

@@ -79,8 +79,12 @@ impl CliRunner for CodexRunner {
                 }
             };
             let mut result = result_from_process(&outcome, &missing);
-            if stream.failure.is_some() && outcome.stopped.is_none() {
-                result.status = RunStatus::AgentFailed;
+            if outcome.stopped.is_none() && outcome.spawn_error.is_none() {
+                if stream.failure.is_some() {
+                    result.status = RunStatus::AgentFailed;
+                } else if stream.first_bad_line.is_some() {
+                    result.status = RunStatus::OutputUnreadable;
+                }
             }
             stream.fill(&mut result);
             return result;

@@ -60,8 +60,10 @@ pub enum RunStatus {
     Succeeded,
     /// The agent ran and reported failure (error result, max turns, budget): retrying would not help.
     AgentFailed,
-    /// The process could not start, crashed, or its output was unreadable: worth another attempt.
+    /// The process could not start, crashed, or its output stopped short: worth another attempt.
     ProcessFailed,
+    /// The output was not in the runner's format: another attempt would read the same.
+    OutputUnreadable,
     TimedOut,
     Cancelled,
     OutputLimitExceeded,

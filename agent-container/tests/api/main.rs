@@ -1,3 +1,7 @@
 mod helpers;
 
+mod containment;
 mod flow;
+mod ops;
+mod reliability;
+mod runners;
