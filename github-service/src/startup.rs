@@ -1,0 +1,143 @@
+//! Building the application: vault, GitHub client, routes, OpenAPI; binding; serving until shutdown.
+
+use anyhow::Context;
+use axum::Router;
+use service_kit::http_client::UpstreamClient;
+use service_kit::ops;
+use service_kit::provider_service::ProviderPlumbing;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::configuration::{SERVICE_NAME, Settings};
+use crate::github_api::{GithubApi, PROVIDER};
+use crate::github_auth::GithubAuth;
+use crate::routes::{self, POLICY};
+use crate::state::AppState;
+
+/// Sent on every request to GitHub (GitHub refuses requests without one).
+const USER_AGENT: &str = concat!("agent-gateway-github-service/", env!("CARGO_PKG_VERSION"));
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "github-service",
+        description = "The only door to GitHub: issues, comments, reactions, pull requests, branches, permissions."
+    ),
+    modifiers(&BearerSchemes),
+    tags(
+        (name = "issues", description = "Issues with their comments"),
+        (name = "comments", description = "Post, update and delete issue and pull request comments"),
+        (name = "reactions", description = "Reactions on issues, comments and review comments"),
+        (name = "pulls", description = "Pull requests, their diffs and files"),
+        (name = "branches", description = "Create branches"),
+        (name = "permissions", description = "A user's permission on a repository"),
+        (name = "admin", description = "Credential rotation (ADMIN_TOKEN)"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerSchemes;
+
+impl Modify for BearerSchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for name in ["caller_token", "admin_token"] {
+            components.add_security_scheme(
+                name,
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+/// The API routes (callers) and the admin routes, unlayered, and the OpenAPI document of both.
+pub fn routes(state: AppState) -> (Router, Router, utoipa::openapi::OpenApi) {
+    let (callers, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::issues::router())
+        .merge(routes::comments::router())
+        .merge(routes::reactions::router())
+        .merge(routes::pulls::router())
+        .merge(routes::branches::router())
+        .merge(routes::permissions::router())
+        .with_state(state.clone())
+        .split_for_parts();
+    let (admin, admin_doc) = OpenApiRouter::new()
+        .merge(routes::admin::router())
+        .with_state(state)
+        .split_for_parts();
+    openapi.merge(admin_doc);
+    ops::document_ops(&mut openapi);
+    (callers, admin, openapi)
+}
+
+pub struct Application {
+    port: u16,
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    /// Builds everything and binds `BIND_ADDR` (port 0: any free port). Neither Redis nor the database
+    /// needs to be up: `/ready` says what is missing, and the credential read at start is stored on first use.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let plumbing = ProviderPlumbing::build(SERVICE_NAME, &settings.provider, &POLICY)?;
+        let http = UpstreamClient::new(PROVIDER, USER_AGENT, settings.provider.upstream.clone())
+            .context("building the HTTP client")?;
+        let auth = GithubAuth::new(settings.credentials, plumbing.vault.clone());
+        if let Err(error) = plumbing.vault.reencrypt_all().await {
+            tracing::warn!(%error, "could not re-encrypt stored credentials under the current key");
+        }
+        if let Err(error) = auth.seed().await {
+            tracing::warn!(%error, "could not store the credential read at start; retried on first use");
+        }
+        let state = AppState::new(
+            GithubApi::new(http, settings.api_url, auth),
+            plumbing.vault.clone(),
+        );
+        let (callers, admin, openapi) = routes(state);
+        let router = plumbing
+            .api_layers(callers)
+            .merge(plumbing.admin_layers(admin))
+            .merge(ops::router(
+                SERVICE_NAME,
+                plumbing.readiness_checks(),
+                openapi,
+            ))
+            .fallback(service_kit::error::not_found_fallback);
+        let bind_addr = settings.provider.common.bind_addr;
+        let listener = service_kit::server::bind(bind_addr)
+            .await
+            .with_context(|| format!("binding {bind_addr}"))?;
+        let port = listener.local_addr()?.port();
+        Ok(Self {
+            port,
+            listener,
+            router,
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A token that stops the server (requests in flight finish) when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until SIGTERM, Ctrl-C or [`shutdown_token`](Self::shutdown_token) is cancelled.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let shutdown = self.shutdown.clone();
+        let signal = service_kit::server::shutdown_token();
+        tokio::spawn(async move {
+            signal.cancelled().await;
+            shutdown.cancel();
+        });
+        service_kit::server::serve(self.listener, self.router, self.shutdown).await
+    }
+}

@@ -1,0 +1,33 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use service_kit::vault::Vault;
+
+use crate::github_api::GithubApi;
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    github: GithubApi,
+    vault: Vault,
+}
+
+impl AppState {
+    pub fn new(github: GithubApi, vault: Vault) -> Self {
+        Self {
+            inner: Arc::new(Inner { github, vault }),
+        }
+    }
+
+    pub fn github(&self) -> &GithubApi {
+        &self.inner.github
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.inner.vault
+    }
+}
