@@ -10,15 +10,16 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tokio::process::{Child, Command};
 
-use crate::local::{self, ServiceSpec};
+use crate::local::{ServiceSpec, Topology};
 
 const REDIS_ADDR: &str = "127.0.0.1:6379";
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_GRACE: Duration = Duration::from_secs(20);
 
-struct Running {
-    name: String,
-    child: Child,
+/// A started process.
+pub struct Running {
+    pub name: String,
+    pub child: Child,
 }
 
 pub async fn run(data_dir: &Path, build: bool) -> anyhow::Result<()> {
@@ -38,9 +39,10 @@ pub async fn run(data_dir: &Path, build: bool) -> anyhow::Result<()> {
     if let Some(redis) = ensure_redis(&data_dir).await? {
         running.push(redis);
     }
-    let services = local::services(&data_dir, &bin_dir);
+    let topology = Topology::local(&data_dir, &bin_dir);
+    let services = topology.services();
     for spec in &services {
-        running.push(start(spec, &bin_dir, &data_dir)?);
+        running.push(start(spec, &bin_dir, &data_dir.join("logs/services"))?);
     }
     let healthy = wait_healthy(&services).await;
     print_urls(&services, &data_dir);
@@ -64,7 +66,7 @@ async fn build_services(bin_dir: &Path) -> anyhow::Result<()> {
     if bin_dir.ends_with("release") {
         command.arg("--release");
     }
-    for spec in local::services(Path::new("."), bin_dir) {
+    for spec in Topology::local(Path::new("."), bin_dir).services() {
         command.args(["-p", spec.name]);
     }
     command.args(["-p", "launcher"]);
@@ -127,17 +129,19 @@ async fn ensure_redis(data_dir: &Path) -> anyhow::Result<Option<Running>> {
     )
 }
 
-fn start(spec: &ServiceSpec, bin_dir: &Path, data_dir: &Path) -> anyhow::Result<Running> {
+/// Starts one service as its own process group, its output in `{log_dir}/{instance}.log`.
+pub fn start(spec: &ServiceSpec, bin_dir: &Path, log_dir: &Path) -> anyhow::Result<Running> {
     let binary: PathBuf = bin_dir.join(spec.name);
-    let log = File::create(data_dir.join(format!("logs/services/{}.log", spec.name)))?;
+    let log = File::create(log_dir.join(format!("{}.log", spec.instance)))?;
     let mut command = Command::new(&binary);
     command
+        .args(&spec.args)
         .envs(spec.env.iter().map(|(k, v)| (*k, v.as_str())))
         .env(
             "RUST_LOG",
             std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned()),
         )
-        .current_dir(data_dir)
+        .current_dir(log_dir)
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -151,12 +155,13 @@ fn start(spec: &ServiceSpec, bin_dir: &Path, data_dir: &Path) -> anyhow::Result<
         )
     })?;
     Ok(Running {
-        name: spec.name.to_owned(),
+        name: spec.instance.clone(),
         child,
     })
 }
 
-async fn wait_healthy(services: &[ServiceSpec]) -> anyhow::Result<()> {
+/// Waits until every service answers `/health`, naming those that do not.
+pub async fn wait_healthy(services: &[ServiceSpec]) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
         .build()?;
@@ -195,7 +200,7 @@ fn print_urls(services: &[ServiceSpec], data_dir: &Path) {
     for spec in services {
         let base = format!("http://127.0.0.1:{}", spec.port);
         let page = spec.page.map(|p| format!("{base}{p}")).unwrap_or_default();
-        println!("  {:<16} {base}/docs   {page}", spec.name);
+        println!("  {:<18} {base}/docs   {page}", spec.instance);
     }
     println!("\n  dashboard:       http://127.0.0.1:8090/");
     println!(
@@ -223,7 +228,7 @@ async fn first_exit(running: &mut [Running]) -> String {
 }
 
 /// SIGTERM to every process, newest first, then SIGKILL to any still running after the grace period.
-async fn stop_all(mut running: Vec<Running>) {
+pub async fn stop_all(mut running: Vec<Running>) {
     running.reverse();
     for process in &running {
         if let Some(pid) = process.child.id().and_then(|id| i32::try_from(id).ok()) {

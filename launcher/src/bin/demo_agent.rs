@@ -2,6 +2,9 @@
 //! no API key: it accepts Claude Code's flags, reads the prompt, looks at the workspace, and answers
 //! in Claude Code's documented `stream-json` format (system/init, assistant thinking + tool_use, user
 //! tool_result, assistant text, result).
+//!
+//! A prompt containing `[demo-pace-ms=N]` makes it wait N milliseconds between lines (default 300),
+//! so a demo or a test can watch a task run for a while.
 
 use std::io::Write;
 use std::time::Instant;
@@ -66,10 +69,21 @@ fn main() {
                "duration_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                "usage": {"input_tokens": prompt.len() / 4, "output_tokens": answer.len() / 4}}),
     ];
+    let pace = demo_pace(&prompt);
     let mut out = std::io::stdout().lock();
     for line in lines {
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        std::thread::sleep(pace);
     }
+}
+
+fn demo_pace(prompt: &str) -> std::time::Duration {
+    let millis = prompt
+        .split("[demo-pace-ms=")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(300);
+    std::time::Duration::from_millis(millis)
 }
