@@ -224,7 +224,7 @@ fn worker_secret_values() -> Vec<SecretString> {
         })
         .map(|(_, value)| SecretString::from(value))
         .collect();
-    values.sort_by(|a, b| b.expose_secret().len().cmp(&a.expose_secret().len()));
+    values.sort_by(|a, b| a.expose_secret().cmp(b.expose_secret()));
     values.dedup_by(|a, b| a.expose_secret() == b.expose_secret());
     values
 }

@@ -29,7 +29,7 @@ impl Redactor {
     /// `secrets`: exact values to hide, longest first (so a secret containing another is hidden whole).
     pub fn new(mut secrets: Vec<SecretString>) -> Self {
         secrets.retain(|s| !s.expose_secret().is_empty());
-        secrets.sort_by(|a, b| b.expose_secret().len().cmp(&a.expose_secret().len()));
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.expose_secret().len()));
         Self {
             secrets,
             tokens: Regex::new(TOKEN_PATTERN).expect("the token pattern is valid"),

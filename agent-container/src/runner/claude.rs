@@ -182,27 +182,25 @@ impl ClaudeStream {
             }
         };
         match event.get("type").and_then(Value::as_str) {
-            Some("system") => {
-                if event.get("subtype").and_then(Value::as_str) == Some("init") {
-                    self.session_id = event
-                        .get("session_id")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned);
-                    self.model = event
-                        .get("model")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned);
-                    sink.emit(
-                        output_types::SESSION_STARTED,
-                        json!({
-                            "runner": "claude",
-                            "session_id": self.session_id,
-                            "model": self.model,
-                            "tools": event.get("tools"),
-                            "permission_mode": event.get("permissionMode"),
-                        }),
-                    );
-                }
+            Some("system") if event.get("subtype").and_then(Value::as_str) == Some("init") => {
+                self.session_id = event
+                    .get("session_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                self.model = event
+                    .get("model")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                sink.emit(
+                    output_types::SESSION_STARTED,
+                    json!({
+                        "runner": "claude",
+                        "session_id": self.session_id,
+                        "model": self.model,
+                        "tools": event.get("tools"),
+                        "permission_mode": event.get("permissionMode"),
+                    }),
+                );
             }
             Some("assistant") => {
                 for block in content_blocks(&event) {
