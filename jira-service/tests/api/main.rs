@@ -1,0 +1,11 @@
+mod auth;
+mod call_log;
+mod credentials;
+mod errors;
+mod helpers;
+mod idempotency;
+mod operations;
+mod ops;
+mod retries;
+mod standalone;
+mod validation;
