@@ -48,17 +48,25 @@ impl Fault {
     }
 
     fn matches(&self, method: &str, path: &str) -> bool {
-        path.contains(self.path_contains.as_str()) && self.method.as_ref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+        path.contains(self.path_contains.as_str())
+            && self
+                .method
+                .as_ref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
     }
 }
 
 impl IntoResponse for Fault {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_GATEWAY);
-        let body = self.body.unwrap_or_else(|| json!({ "message": "injected fault" }));
+        let body = self
+            .body
+            .unwrap_or_else(|| json!({ "message": "injected fault" }));
         let mut response = (status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -24,7 +24,12 @@ pub fn router() -> Router<AppState> {
 }
 
 fn plain(status: StatusCode, message: &str) -> Response<Body> {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{message}\n")).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{message}\n"),
+    )
+        .into_response()
 }
 
 /// `owner/repo[.git]/rest` → (`owner`, `repo`, `/owner/repo.git/rest`), refusing anything that could leave
@@ -38,16 +43,25 @@ fn split_repository_path(path: &str) -> Option<(String, String, String)> {
     let safe = |segment: &str| {
         !segment.is_empty()
             && !segment.starts_with('.')
-            && segment.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     };
     if !safe(owner) || !safe(repo) || rest.split('/').any(|s| s == "..") {
         return None;
     }
-    Some((owner.to_owned(), repo.to_owned(), format!("/{owner}/{repo}.git/{rest}")))
+    Some((
+        owner.to_owned(),
+        repo.to_owned(),
+        format!("/{owner}/{repo}.git/{rest}"),
+    ))
 }
 
 fn is_push(path_info: &str, query: &str) -> bool {
-    path_info.ends_with("/git-receive-pack") || query.split('&').any(|pair| pair == "service=git-receive-pack")
+    path_info.ends_with("/git-receive-pack")
+        || query
+            .split('&')
+            .any(|pair| pair == "service=git-receive-pack")
 }
 
 /// The user name of a Basic credential, or a name for a bearer token.
@@ -55,9 +69,13 @@ fn remote_user(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, credential) = value.split_once(' ')?;
     if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD.decode(credential.trim()).ok()?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(credential.trim())
+            .ok()?;
         let decoded = String::from_utf8(decoded).ok()?;
-        let user = decoded.split_once(':').map_or(decoded.as_str(), |(user, _)| user);
+        let user = decoded
+            .split_once(':')
+            .map_or(decoded.as_str(), |(user, _)| user);
         Some(if user.is_empty() { "token" } else { user }.to_owned())
     } else if scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token") {
         Some("token".to_owned())
@@ -93,7 +111,10 @@ async fn serve_git(State(state): State<AppState>, request: Request) -> Response<
         Ok(response) => response,
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "git http-backend failed");
-            plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("git http-backend failed: {error:#}"))
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("git http-backend failed: {error:#}"),
+            )
         }
     }
 }
@@ -127,20 +148,34 @@ async fn run_backend(
     if let Some(user) = user {
         command.env("REMOTE_USER", user).env("AUTH_TYPE", "Basic");
     }
-    if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+    if let Some(content_type) = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
         command.env("CONTENT_TYPE", content_type);
     }
-    if let Some(length) = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()) {
+    if let Some(length) = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+    {
         command.env("CONTENT_LENGTH", length);
     }
     // CGI passes the other request headers as HTTP_*: git reads Content-Encoding (gzip bodies) and
     // Git-Protocol (protocol v2) from there.
     for (name, value) in &parts.headers {
-        if name == header::AUTHORIZATION || name == header::CONTENT_TYPE || name == header::CONTENT_LENGTH {
+        if name == header::AUTHORIZATION
+            || name == header::CONTENT_TYPE
+            || name == header::CONTENT_LENGTH
+        {
             continue;
         }
         if let Ok(value) = value.to_str() {
-            let variable = format!("HTTP_{}", name.as_str().to_ascii_uppercase().replace('-', "_"));
+            let variable = format!(
+                "HTTP_{}",
+                name.as_str().to_ascii_uppercase().replace('-', "_")
+            );
             command.env(variable, value);
         }
     }
@@ -150,9 +185,18 @@ async fn run_backend(
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     let mut child = command.spawn()?;
-    let mut stdin = child.stdin.take().ok_or_else(|| anyhow::anyhow!("no stdin"))?;
-    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
-    let mut stderr = child.stderr.take().ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdin"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let mut stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
 
     tokio::spawn(async move {
         let mut body = body.into_data_stream();
@@ -191,8 +235,12 @@ async fn run_backend(
         let value = value.trim();
         if name.eq_ignore_ascii_case("status") {
             let code = value.split_whitespace().next().and_then(|c| c.parse().ok());
-            status = code.and_then(|c| StatusCode::from_u16(c).ok()).unwrap_or(StatusCode::BAD_GATEWAY);
-        } else if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
+            status = code
+                .and_then(|c| StatusCode::from_u16(c).ok())
+                .unwrap_or(StatusCode::BAD_GATEWAY);
+        } else if let (Ok(name), Ok(value)) =
+            (HeaderName::try_from(name), HeaderValue::from_str(value))
+        {
             headers.append(name, value);
         }
     }

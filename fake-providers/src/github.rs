@@ -24,7 +24,9 @@ const DOCUMENTATION_URL: &str = "https://docs.github.com/rest";
 pub const BOT_LOGIN: &str = "agent-gateway[bot]";
 const BOT_ID: u64 = 9_100_001;
 /// GitHub's reaction names.
-const REACTIONS: &[&str] = &["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"];
+const REACTIONS: &[&str] = &[
+    "+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes",
+];
 const MAX_COMMENT_CHARS: usize = 65_536;
 /// The installation id `GET /repos/{owner}/{repo}/installation` answers.
 pub const INSTALLATION_ID: u64 = 4_242;
@@ -32,26 +34,52 @@ pub const INSTALLATION_ID: u64 = 4_242;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/app", get(get_app))
-        .route("/app/installations/{installation_id}/access_tokens", post(create_installation_token))
+        .route(
+            "/app/installations/{installation_id}/access_tokens",
+            post(create_installation_token),
+        )
         .route("/repos/{owner}/{repo}", get(get_repository))
         .route("/repos/{owner}/{repo}/installation", get(get_installation))
         .route("/repos/{owner}/{repo}/issues/{number}", get(get_issue))
-        .route("/repos/{owner}/{repo}/issues/{number}/comments", get(list_comments).post(create_comment))
-        .route("/repos/{owner}/{repo}/issues/{number}/reactions", post(react_to_issue))
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/comments",
+            get(list_comments).post(create_comment),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/reactions",
+            post(react_to_issue),
+        )
         .route(
             "/repos/{owner}/{repo}/issues/comments/{comment_id}",
-            get(get_comment).patch(update_comment).delete(delete_comment),
+            get(get_comment)
+                .patch(update_comment)
+                .delete(delete_comment),
         )
-        .route("/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", post(react_to_comment))
-        .route("/repos/{owner}/{repo}/pulls", get(list_pulls).post(create_pull))
+        .route(
+            "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+            post(react_to_comment),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls",
+            get(list_pulls).post(create_pull),
+        )
         .route("/repos/{owner}/{repo}/pulls/{number}", get(get_pull))
-        .route("/repos/{owner}/{repo}/pulls/{number}/files", get(list_pull_files))
-        .route("/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions", post(react_to_review_comment))
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}/files",
+            get(list_pull_files),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
+            post(react_to_review_comment),
+        )
         .route("/repos/{owner}/{repo}/git/ref/{*reference}", get(get_ref))
         .route("/repos/{owner}/{repo}/git/refs/{*reference}", get(get_ref))
         .route("/repos/{owner}/{repo}/git/refs", post(create_ref))
         .route("/repos/{owner}/{repo}/branches/{*branch}", get(get_branch))
-        .route("/repos/{owner}/{repo}/collaborators/{username}/permission", get(get_permission))
+        .route(
+            "/repos/{owner}/{repo}/collaborators/{username}/permission",
+            get(get_permission),
+        )
 }
 
 /// The pages behind the `html_url`s, under `/github`.
@@ -154,7 +182,10 @@ impl GithubData {
             next_number: 1,
         };
         for (title, body) in [
-            ("Explain the sample repository", "The README could say more."),
+            (
+                "Explain the sample repository",
+                "The README could say more.",
+            ),
             (
                 "add() returns the wrong sum",
                 "`cargo test` fails: `add(2, 3)` returns -1 instead of 5.",
@@ -176,7 +207,8 @@ impl GithubData {
                 },
             );
         }
-        data.repositories.insert(format!("{SAMPLE_OWNER}/{SAMPLE_REPO}"), repository);
+        data.repositories
+            .insert(format!("{SAMPLE_OWNER}/{SAMPLE_REPO}"), repository);
         data
     }
 
@@ -210,7 +242,10 @@ impl Repository {
     }
 
     fn comment_count(&self, number: u64) -> usize {
-        self.comments.values().filter(|c| c.issue_number == number).count()
+        self.comments
+            .values()
+            .filter(|c| c.issue_number == number)
+            .count()
     }
 
     fn full_name(&self) -> String {
@@ -243,7 +278,12 @@ impl GithubError {
     }
 
     /// 422 "Validation Failed" with one error, as GitHub reports a refused field.
-    fn validation(resource: &str, field: Option<&str>, code: &str, message: impl Into<String>) -> Self {
+    fn validation(
+        resource: &str,
+        field: Option<&str>,
+        code: &str,
+        message: impl Into<String>,
+    ) -> Self {
         let mut error = json!({ "resource": resource, "code": code, "message": message.into() });
         if let Some(field) = field {
             error["field"] = json!(field);
@@ -295,7 +335,10 @@ fn require_auth(headers: &HeaderMap) -> Result<String, GithubError> {
     let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
     let known = scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token");
     if !known || credential.trim().is_empty() {
-        return Err(GithubError::new(StatusCode::UNAUTHORIZED, "Requires authentication"));
+        return Err(GithubError::new(
+            StatusCode::UNAUTHORIZED,
+            "Requires authentication",
+        ));
     }
     Ok(credential.trim().to_owned())
 }
@@ -304,10 +347,13 @@ fn parse_body(body: &Bytes) -> Result<Value, GithubError> {
     if body.is_empty() {
         return Ok(json!({}));
     }
-    let value: Value =
-        serde_json::from_slice(body).map_err(|_| GithubError::new(StatusCode::BAD_REQUEST, "Problems parsing JSON"))?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|_| GithubError::new(StatusCode::BAD_REQUEST, "Problems parsing JSON"))?;
     if !value.is_object() {
-        return Err(GithubError::new(StatusCode::BAD_REQUEST, "Problems parsing JSON"));
+        return Err(GithubError::new(
+            StatusCode::BAD_REQUEST,
+            "Problems parsing JSON",
+        ));
     }
     Ok(value)
 }
@@ -349,7 +395,10 @@ fn user_json(headers: &HeaderMap, login: &str) -> Value {
         SAMPLE_OWNER => (1, "Organization"),
         "octocat" => (583_231, "User"),
         other => (
-            10_000 + other.bytes().fold(0u64, |acc, b| acc.wrapping_mul(31).wrapping_add(u64::from(b))) % 1_000_000,
+            10_000
+                + other.bytes().fold(0u64, |acc, b| {
+                    acc.wrapping_mul(31).wrapping_add(u64::from(b))
+                }) % 1_000_000,
             "User",
         ),
     };
@@ -461,7 +510,11 @@ fn comment_json(headers: &HeaderMap, repository: &Repository, comment: &Comment)
 
 fn reaction_summary(repository: &Repository, subject: &ReactionSubject, url: &str) -> Value {
     let mut summary = json!({ "url": url, "total_count": 0 });
-    for reaction in repository.reactions.iter().filter(|r| &r.subject == subject) {
+    for reaction in repository
+        .reactions
+        .iter()
+        .filter(|r| &r.subject == subject)
+    {
         summary["total_count"] = json!(summary["total_count"].as_u64().unwrap_or(0) + 1);
         let count = summary[&reaction.content].as_u64().unwrap_or(0);
         summary[&reaction.content] = json!(count + 1);
@@ -520,7 +573,10 @@ async fn create_installation_token(
     };
     let expires_at = Utc::now() + Duration::hours(1);
     Ok(created(
-        format!("{}/github/api/app/installations/{installation_id}/access_tokens", origin(&headers)),
+        format!(
+            "{}/github/api/app/installations/{installation_id}/access_tokens",
+            origin(&headers)
+        ),
         json!({
             "token": format!("ghs_fake{installation_id:06}{serial:022}"),
             "expires_at": timestamp(&expires_at),
@@ -586,6 +642,16 @@ struct Page {
     page: Option<usize>,
 }
 
+impl Page {
+    /// (`per_page`, default 30, at most 100; `page`, from 1).
+    fn bounds(&self) -> (usize, usize) {
+        (
+            self.per_page.unwrap_or(30).clamp(1, 100),
+            self.page.unwrap_or(1).max(1),
+        )
+    }
+}
+
 async fn list_comments(
     State(state): State<AppState>,
     Path((owner, repo, number)): Path<(String, String, u64)>,
@@ -593,12 +659,15 @@ async fn list_comments(
     headers: HeaderMap,
 ) -> Answer {
     require_auth(&headers)?;
-    let per_page = page.per_page.unwrap_or(30).clamp(1, 100);
-    let page_number = page.page.unwrap_or(1).max(1);
+    let (per_page, page_number) = page.bounds();
     let mut data = state.github.lock().expect("github lock");
     let repository = data.repository(&owner, &repo)?;
     repository.issue(number)?;
-    let all: Vec<&Comment> = repository.comments.values().filter(|c| c.issue_number == number).collect();
+    let all: Vec<&Comment> = repository
+        .comments
+        .values()
+        .filter(|c| c.issue_number == number)
+        .collect();
     let items: Vec<Value> = all
         .iter()
         .skip((page_number - 1) * per_page)
@@ -630,7 +699,11 @@ fn comment_body(body: &Bytes) -> Result<String, GithubError> {
                 "Invalid request.\n\nFor 'properties/body', is not a string.",
             ));
         }
-        None => return Err(GithubError::unprocessable("Invalid request.\n\n\"body\" wasn't supplied.")),
+        None => {
+            return Err(GithubError::unprocessable(
+                "Invalid request.\n\n\"body\" wasn't supplied.",
+            ));
+        }
     };
     if text.chars().count() > MAX_COMMENT_CHARS {
         return Err(GithubError::validation(
@@ -667,7 +740,10 @@ async fn create_comment(
     repository.comments.insert(id, comment.clone());
     let value = comment_json(&headers, repository, &comment);
     data.next_comment_id += 1;
-    Ok(created(value["url"].as_str().unwrap_or_default().to_owned(), value))
+    Ok(created(
+        value["url"].as_str().unwrap_or_default().to_owned(),
+        value,
+    ))
 }
 
 async fn get_comment(
@@ -678,7 +754,10 @@ async fn get_comment(
     require_auth(&headers)?;
     let mut data = state.github.lock().expect("github lock");
     let repository = data.repository(&owner, &repo)?;
-    let comment = repository.comments.get(&comment_id).ok_or_else(GithubError::not_found)?;
+    let comment = repository
+        .comments
+        .get(&comment_id)
+        .ok_or_else(GithubError::not_found)?;
     Ok(Json(comment_json(&headers, repository, comment)).into_response())
 }
 
@@ -692,7 +771,10 @@ async fn update_comment(
     let text = comment_body(&body)?;
     let mut data = state.github.lock().expect("github lock");
     let repository = data.repository(&owner, &repo)?;
-    let comment = repository.comments.get_mut(&comment_id).ok_or_else(GithubError::not_found)?;
+    let comment = repository
+        .comments
+        .get_mut(&comment_id)
+        .ok_or_else(GithubError::not_found)?;
     comment.body = text;
     comment.updated_at = Utc::now();
     let comment = comment.clone();
@@ -707,8 +789,13 @@ async fn delete_comment(
     require_auth(&headers)?;
     let mut data = state.github.lock().expect("github lock");
     let repository = data.repository(&owner, &repo)?;
-    repository.comments.remove(&comment_id).ok_or_else(GithubError::not_found)?;
-    repository.reactions.retain(|r| r.subject != ReactionSubject::IssueComment(comment_id));
+    repository
+        .comments
+        .remove(&comment_id)
+        .ok_or_else(GithubError::not_found)?;
+    repository
+        .reactions
+        .retain(|r| r.subject != ReactionSubject::IssueComment(comment_id));
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -721,7 +808,14 @@ async fn react_to_issue(
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    add_reaction(&state, &owner, &repo, ReactionSubject::Issue(number), &headers, &body)
+    add_reaction(
+        &state,
+        &owner,
+        &repo,
+        ReactionSubject::Issue(number),
+        &headers,
+        &body,
+    )
 }
 
 /// Reactions on a comment the fake never saw are accepted: the triggering comment of a webhook lives only
@@ -732,7 +826,14 @@ async fn react_to_comment(
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    add_reaction(&state, &owner, &repo, ReactionSubject::IssueComment(comment_id), &headers, &body)
+    add_reaction(
+        &state,
+        &owner,
+        &repo,
+        ReactionSubject::IssueComment(comment_id),
+        &headers,
+        &body,
+    )
 }
 
 async fn react_to_review_comment(
@@ -741,7 +842,14 @@ async fn react_to_review_comment(
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    add_reaction(&state, &owner, &repo, ReactionSubject::ReviewComment(comment_id), &headers, &body)
+    add_reaction(
+        &state,
+        &owner,
+        &repo,
+        ReactionSubject::ReviewComment(comment_id),
+        &headers,
+        &body,
+    )
 }
 
 /// 201 for a new reaction, 200 with the existing one when this user already reacted so.
@@ -755,7 +863,11 @@ fn add_reaction(
 ) -> Answer {
     require_auth(headers)?;
     let value = parse_body(body)?;
-    let content = value.get("content").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let content = value
+        .get("content")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     if !REACTIONS.contains(&content.as_str()) {
         return Err(GithubError::validation(
             "Reaction",
@@ -814,10 +926,20 @@ struct PullView {
     git_dir: PathBuf,
 }
 
-fn pull_view(state: &AppState, headers: &HeaderMap, owner: &str, repo: &str, number: u64) -> Result<PullView, GithubError> {
+fn pull_view(
+    state: &AppState,
+    headers: &HeaderMap,
+    owner: &str,
+    repo: &str,
+    number: u64,
+) -> Result<PullView, GithubError> {
     let mut data = state.github.lock().expect("github lock");
     let repository = data.repository(owner, repo)?;
-    let issue = repository.issues.get(&number).cloned().ok_or_else(GithubError::not_found)?;
+    let issue = repository
+        .issues
+        .get(&number)
+        .cloned()
+        .ok_or_else(GithubError::not_found)?;
     let pull = issue.pull.clone().ok_or_else(GithubError::not_found)?;
     Ok(PullView {
         repository_json: repository_json(headers, repository),
@@ -830,7 +952,11 @@ fn pull_view(state: &AppState, headers: &HeaderMap, owner: &str, repo: &str, num
     })
 }
 
-async fn pull_json(state: &AppState, headers: &HeaderMap, view: &PullView) -> Result<Value, GithubError> {
+async fn pull_json(
+    state: &AppState,
+    headers: &HeaderMap,
+    view: &PullView,
+) -> Result<Value, GithubError> {
     let git = &state.git;
     let head_sha = git
         .branch_sha(&view.git_dir, &view.pull.head)
@@ -906,9 +1032,10 @@ async fn pull_json(state: &AppState, headers: &HeaderMap, view: &PullView) -> Re
 
 fn wants(headers: &HeaderMap, media_type: &str) -> bool {
     headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains(media_type))
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|accept| accept.contains(media_type))
 }
 
 /// JSON, or the unified diff with `Accept: application/vnd.github.diff` (`.v3.diff` too).
@@ -919,7 +1046,11 @@ async fn get_pull(
 ) -> Answer {
     require_auth(&headers)?;
     let view = pull_view(&state, &headers, &owner, &repo, number)?;
-    if wants(&headers, "diff") || wants(&headers, "patch") {
+    if wants(&headers, "vnd.github.diff")
+        || wants(&headers, "vnd.github.v3.diff")
+        || wants(&headers, "vnd.github.patch")
+        || wants(&headers, "vnd.github.v3.patch")
+    {
         let diff = state
             .git
             .diff(&view.git_dir, &view.pull.base, &view.pull.head)
@@ -933,6 +1064,7 @@ async fn get_pull(
 async fn list_pull_files(
     State(state): State<AppState>,
     Path((owner, repo, number)): Path<(String, String, u64)>,
+    Query(page): Query<Page>,
     headers: HeaderMap,
 ) -> Answer {
     require_auth(&headers)?;
@@ -949,8 +1081,11 @@ async fn list_pull_files(
     let patches = split_patches(&diff);
     let head = view.pull.head.clone();
     let links = Links::new(&headers, &owner, &repo);
+    let (per_page, page_number) = page.bounds();
     let items: Vec<Value> = files
         .iter()
+        .skip((page_number - 1) * per_page)
+        .take(per_page)
         .map(|file| {
             json!({
                 "sha": Value::Null,
@@ -979,7 +1114,9 @@ fn split_patches(diff: &str) -> BTreeMap<String, String> {
         let Some((_, path)) = first_line.split_once(" b/") else {
             continue;
         };
-        let hunks = section.find("\n@@").map(|at| section[at + 1..].trim_end().to_owned());
+        let hunks = section
+            .find("\n@@")
+            .map(|at| section[at + 1..].trim_end().to_owned());
         if let Some(hunks) = hunks {
             patches.insert(path.to_owned(), hunks);
         }
@@ -1009,7 +1146,9 @@ async fn list_pulls(
             .issues
             .values()
             .filter(|issue| {
-                let Some(pull) = &issue.pull else { return false };
+                let Some(pull) = &issue.pull else {
+                    return false;
+                };
                 let head_matches = filter
                     .head
                     .as_deref()
@@ -1038,13 +1177,32 @@ async fn create_pull(
     require_auth(&headers)?;
     let value = parse_body(&body)?;
     let text = |field: &str| value.get(field).and_then(Value::as_str).map(str::to_owned);
-    let title = text("title").filter(|t| !t.trim().is_empty()).ok_or_else(|| {
-        GithubError::validation("PullRequest", Some("title"), "missing_field", "title wasn't supplied")
+    let title = text("title")
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| {
+            GithubError::validation(
+                "PullRequest",
+                Some("title"),
+                "missing_field",
+                "title wasn't supplied",
+            )
+        })?;
+    let head = text("head").ok_or_else(|| {
+        GithubError::validation(
+            "PullRequest",
+            Some("head"),
+            "missing_field",
+            "head wasn't supplied",
+        )
     })?;
-    let head = text("head")
-        .ok_or_else(|| GithubError::validation("PullRequest", Some("head"), "missing_field", "head wasn't supplied"))?;
-    let base = text("base")
-        .ok_or_else(|| GithubError::validation("PullRequest", Some("base"), "missing_field", "base wasn't supplied"))?;
+    let base = text("base").ok_or_else(|| {
+        GithubError::validation(
+            "PullRequest",
+            Some("base"),
+            "missing_field",
+            "base wasn't supplied",
+        )
+    })?;
     let head_branch = head.rsplit(':').next().unwrap_or_default().to_owned();
     let draft = value.get("draft").and_then(Value::as_bool).unwrap_or(false);
 
@@ -1058,12 +1216,26 @@ async fn create_pull(
         .branch_sha(&directory, &head_branch)
         .await
         .map_err(|e| GithubError::internal(&e))?
-        .ok_or_else(|| GithubError::validation("PullRequest", Some("head"), "invalid", format!("head {head} does not exist")))?;
+        .ok_or_else(|| {
+            GithubError::validation(
+                "PullRequest",
+                Some("head"),
+                "invalid",
+                format!("head {head} does not exist"),
+            )
+        })?;
     let base_sha = git
         .branch_sha(&directory, &base)
         .await
         .map_err(|e| GithubError::internal(&e))?
-        .ok_or_else(|| GithubError::validation("PullRequest", Some("base"), "invalid", format!("base {base} does not exist")))?;
+        .ok_or_else(|| {
+            GithubError::validation(
+                "PullRequest",
+                Some("base"),
+                "invalid",
+                format!("base {base} does not exist"),
+            )
+        })?;
     let ahead = git
         .commits_ahead(&directory, &base_sha, &head_sha)
         .await
@@ -1119,7 +1291,10 @@ async fn create_pull(
     };
     let view = pull_view(&state, &headers, &owner, &repo, number)?;
     let body = pull_json(&state, &headers, &view).await?;
-    Ok(created(body["url"].as_str().unwrap_or_default().to_owned(), body))
+    Ok(created(
+        body["url"].as_str().unwrap_or_default().to_owned(),
+        body,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1176,13 +1351,23 @@ async fn create_ref(
     require_auth(&headers)?;
     let directory = ensure_repository(&state, &owner, &repo)?;
     let value = parse_body(&body)?;
-    let full_ref = value.get("ref").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let sha = value.get("sha").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let full_ref = value
+        .get("ref")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let sha = value
+        .get("sha")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let well_formed = full_ref.starts_with("refs/")
         && full_ref.matches('/').count() >= 2
         && !full_ref.contains("..")
         && !full_ref.ends_with('/')
-        && !full_ref.chars().any(|c| c.is_whitespace() || "~^:?*[\\".contains(c));
+        && !full_ref
+            .chars()
+            .any(|c| c.is_whitespace() || "~^:?*[\\".contains(c));
     if !well_formed {
         return Err(GithubError::unprocessable(
             "Reference name must start with 'refs/' and have at least two slashes.",
@@ -1190,7 +1375,12 @@ async fn create_ref(
     }
     let sha_well_formed = sha.len() == 40 && sha.chars().all(|c| c.is_ascii_hexdigit());
     let git = &state.git;
-    if !sha_well_formed || !git.commit_exists(&directory, &sha).await.map_err(|e| GithubError::internal(&e))? {
+    if !sha_well_formed
+        || !git
+            .commit_exists(&directory, &sha)
+            .await
+            .map_err(|e| GithubError::internal(&e))?
+    {
         return Err(GithubError::unprocessable("Object does not exist"));
     }
     if git
@@ -1205,7 +1395,10 @@ async fn create_ref(
         .await
         .map_err(|_| GithubError::unprocessable("Reference already exists"))?;
     let body = ref_json(&headers, &owner, &repo, &full_ref, &sha);
-    Ok(created(body["url"].as_str().unwrap_or_default().to_owned(), body))
+    Ok(created(
+        body["url"].as_str().unwrap_or_default().to_owned(),
+        body,
+    ))
 }
 
 async fn get_branch(
@@ -1261,7 +1454,10 @@ async fn get_permission(
         "pull": true,
     });
     user["role_name"] = json!(permission);
-    Ok(Json(json!({ "permission": permission, "role_name": permission, "user": user })).into_response())
+    Ok(
+        Json(json!({ "permission": permission, "role_name": permission, "user": user }))
+            .into_response(),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1284,7 +1480,10 @@ async fn issue_page(
         .repositories
         .get(&format!("{owner}/{repo}"))
         .ok_or_else(GithubError::not_found)?;
-    let issue = repository.issues.get(&number).ok_or_else(GithubError::not_found)?;
+    let issue = repository
+        .issues
+        .get(&number)
+        .ok_or_else(GithubError::not_found)?;
     let reactions = |subject: &ReactionSubject| {
         repository
             .reactions
@@ -1302,7 +1501,11 @@ async fn issue_page(
          <article id=issue><header>{user} opened</header><pre>{body}</pre>{issue_reactions}</article>",
         title = escape(&issue.title),
         full = escape(&repository.full_name()),
-        kind = if issue.pull.is_some() { "pull request" } else { "issue" },
+        kind = if issue.pull.is_some() {
+            "pull request"
+        } else {
+            "issue"
+        },
         state = issue.state,
         pull = issue
             .pull
@@ -1313,7 +1516,11 @@ async fn issue_page(
         body = escape(issue.body.as_deref().unwrap_or("")),
         issue_reactions = reactions(&ReactionSubject::Issue(number)),
     );
-    for comment in repository.comments.values().filter(|c| c.issue_number == number) {
+    for comment in repository
+        .comments
+        .values()
+        .filter(|c| c.issue_number == number)
+    {
         page.push_str(&format!(
             "<article id=issuecomment-{id}><header>{user} · {updated}</header><pre>{body}</pre>{reactions}</article>",
             id = comment.id,

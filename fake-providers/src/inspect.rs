@@ -33,7 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/_fake", get(page))
         .route("/_fake/", get(page))
         .route("/_fake/requests", get(list_requests).delete(clear_requests))
-        .route("/_fake/faults", get(list_faults).post(add_fault).delete(clear_faults))
+        .route(
+            "/_fake/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
 }
 
 /// The recorded requests, oldest first.
@@ -48,7 +51,10 @@ pub fn router() -> Router<AppState> {
     ),
     responses((status = 200, description = "JSON array of recorded requests"))
 )]
-async fn list_requests(State(state): State<AppState>, Query(filter): Query<RequestFilter>) -> Response {
+async fn list_requests(
+    State(state): State<AppState>,
+    Query(filter): Query<RequestFilter>,
+) -> Response {
     Json(state.recorder.list(&filter)).into_response()
 }
 
@@ -76,10 +82,18 @@ async fn list_faults(State(state): State<AppState>) -> Response {
 async fn add_fault(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
     let fault: Fault = match serde_json::from_slice(&body) {
         Ok(fault) => fault,
-        Err(error) => return ErrorResponse::bad_request("invalid_fault", format!("not a fault: {error}")).into_response(),
+        Err(error) => {
+            return ErrorResponse::bad_request("invalid_fault", format!("not a fault: {error}"))
+                .into_response();
+        }
     };
     if let Err(reason) = fault.validate() {
-        return ErrorResponse::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", reason).into_response();
+        return ErrorResponse::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            reason,
+        )
+        .into_response();
     }
     state.faults.add(fault.clone());
     (StatusCode::CREATED, Json(fault)).into_response()
@@ -124,7 +138,11 @@ async fn page(State(state): State<AppState>, Query(filter): Query<RequestFilter>
         } else {
             serde_json::to_string_pretty(&request.body).unwrap_or_default()
         };
-        let query = request.query.as_deref().map(|q| format!("?{q}")).unwrap_or_default();
+        let query = request
+            .query
+            .as_deref()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
         page.push_str(&format!(
             "<tr><td>{id}</td><td>{time}</td><td>{provider}</td><td>{method}</td><td>{path}{query}</td>\
              <td class=s{class}>{status}</td><td><pre>{body}</pre></td></tr>",

@@ -29,19 +29,39 @@ const AGENT_ACCOUNT_ID: &str = "5b10ac8d82e05b22cc7d4ef5";
 /// (status id, name, category id, category key, category colour, category name)
 const STATUSES: &[(&str, &str, u64, &str, &str, &str)] = &[
     ("10000", "To Do", 2, "new", "blue-gray", "To Do"),
-    ("3", "In Progress", 4, "indeterminate", "yellow", "In Progress"),
+    (
+        "3",
+        "In Progress",
+        4,
+        "indeterminate",
+        "yellow",
+        "In Progress",
+    ),
     ("10001", "Done", 3, "done", "green", "Done"),
 ];
 /// (transition id, name, index of the status it leads to)
-const TRANSITIONS: &[(&str, &str, usize)] = &[("11", "To Do", 0), ("21", "In Progress", 1), ("31", "Done", 2)];
+const TRANSITIONS: &[(&str, &str, usize)] = &[
+    ("11", "To Do", 0),
+    ("21", "In Progress", 1),
+    ("31", "Done", 2),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/api/{version}/myself", get(myself))
         .route("/rest/api/{version}/issue/{key}", get(get_issue))
-        .route("/rest/api/{version}/issue/{key}/comment", get(list_comments).post(add_comment))
-        .route("/rest/api/{version}/issue/{key}/comment/{comment_id}", get(get_comment).put(update_comment))
-        .route("/rest/api/{version}/issue/{key}/transitions", get(list_transitions).post(apply_transition))
+        .route(
+            "/rest/api/{version}/issue/{key}/comment",
+            get(list_comments).post(add_comment),
+        )
+        .route(
+            "/rest/api/{version}/issue/{key}/comment/{comment_id}",
+            get(get_comment).put(update_comment),
+        )
+        .route(
+            "/rest/api/{version}/issue/{key}/transitions",
+            get(list_transitions).post(apply_transition),
+        )
         .route("/browse/{key}", get(browse_page))
 }
 
@@ -159,10 +179,20 @@ impl Default for JiraData {
             next_comment_id: 10_100,
         };
         for (number, summary, description) in [
-            (1, "Explain the sample service", "What does the sample repository do, and why does its test fail?"),
-            (2, "Fix add() in sample-repo", "`cargo test` fails in demo/sample-repo: add(2, 3) returns -1."),
+            (
+                1,
+                "Explain the sample service",
+                "What does the sample repository do, and why does its test fail?",
+            ),
+            (
+                2,
+                "Fix add() in sample-repo",
+                "`cargo test` fails in demo/sample-repo: add(2, 3) returns -1.",
+            ),
         ] {
-            let issue = data.issue(&format!("{PROJECT_KEY}-{number}")).expect("a DEMO key");
+            let issue = data
+                .issue(&format!("{PROJECT_KEY}-{number}"))
+                .expect("a DEMO key");
             issue.summary = summary.to_owned();
             issue.description = description.to_owned();
         }
@@ -241,7 +271,11 @@ impl IntoResponse for JiraError {
 
 /// An unknown Jira path.
 pub fn not_found() -> Response {
-    JiraError::message(StatusCode::NOT_FOUND, "null for uri: the fake has no such resource").into_response()
+    JiraError::message(
+        StatusCode::NOT_FOUND,
+        "null for uri: the fake has no such resource",
+    )
+    .into_response()
 }
 
 type Answer = Result<Response, JiraError>;
@@ -256,7 +290,10 @@ fn version(text: &str) -> Result<Version, JiraError> {
     match text {
         "2" | "latest" => Ok(Version::V2),
         "3" => Ok(Version::V3),
-        _ => Err(JiraError::message(StatusCode::NOT_FOUND, format!("REST API version {text} does not exist"))),
+        _ => Err(JiraError::message(
+            StatusCode::NOT_FOUND,
+            format!("REST API version {text} does not exist"),
+        )),
     }
 }
 
@@ -311,9 +348,19 @@ fn timestamp(time: &DateTime<Utc>) -> String {
 
 fn user_json(headers: &HeaderMap, version: Version, agent: bool) -> Value {
     let (account_id, name, display_name, email) = if agent {
-        (AGENT_ACCOUNT_ID, "agent", "Agent Gateway", "agent@example.com")
+        (
+            AGENT_ACCOUNT_ID,
+            "agent",
+            "Agent Gateway",
+            "agent@example.com",
+        )
     } else {
-        (PERSON_ACCOUNT_ID, "person", "Local Person", "person@example.com")
+        (
+            PERSON_ACCOUNT_ID,
+            "person",
+            "Local Person",
+            "person@example.com",
+        )
     };
     let api = format!("{}/rest/api/{}", site(headers), version.number());
     let mut user = json!({
@@ -380,7 +427,12 @@ fn comment_page(headers: &HeaderMap, version: Version, issue: &Issue) -> Value {
     json!({ "comments": comments, "maxResults": issue.comments.len(), "total": issue.comments.len(), "startAt": 0 })
 }
 
-fn issue_json(headers: &HeaderMap, version: Version, issue: &Issue, wanted: Option<&[String]>) -> Value {
+fn issue_json(
+    headers: &HeaderMap,
+    version: Version,
+    issue: &Issue,
+    wanted: Option<&[String]>,
+) -> Value {
     let api = format!("{}/rest/api/{}", site(headers), version.number());
     let description = if issue.description.is_empty() {
         Value::Null
@@ -412,7 +464,11 @@ fn issue_json(headers: &HeaderMap, version: Version, issue: &Issue, wanted: Opti
         None => all_fields,
         Some(names) => {
             let all = all_fields.as_object().cloned().unwrap_or_default();
-            Value::Object(all.into_iter().filter(|(name, _)| names.contains(name)).collect())
+            Value::Object(
+                all.into_iter()
+                    .filter(|(name, _)| names.contains(name))
+                    .collect(),
+            )
         }
     };
     json!({
@@ -426,7 +482,10 @@ fn issue_json(headers: &HeaderMap, version: Version, issue: &Issue, wanted: Opti
 
 fn parse_body(body: &Bytes) -> Result<Value, JiraError> {
     serde_json::from_slice(body).map_err(|error| {
-        JiraError::message(StatusCode::BAD_REQUEST, format!("Unexpected character in the request body: {error}"))
+        JiraError::message(
+            StatusCode::BAD_REQUEST,
+            format!("Unexpected character in the request body: {error}"),
+        )
     })
 }
 
@@ -435,7 +494,12 @@ fn comment_body(version: Version, body: &Bytes) -> Result<RichText, JiraError> {
     let value = parse_body(body)?;
     let body = value.get("body").cloned().unwrap_or(Value::Null);
     let text = match (version, body) {
-        (_, Value::Null) => return Err(JiraError::field("comment", "Comment body can not be empty!")),
+        (_, Value::Null) => {
+            return Err(JiraError::field(
+                "comment",
+                "Comment body can not be empty!",
+            ));
+        }
         (Version::V3, Value::Object(document)) => {
             let document = Value::Object(document);
             let is_document = document.get("type").and_then(Value::as_str) == Some("doc")
@@ -455,11 +519,19 @@ fn comment_body(version: Version, body: &Bytes) -> Result<RichText, JiraError> {
             ));
         }
         (Version::V2, Value::String(text)) => RichText::Wiki(text),
-        (Version::V2, _) => return Err(JiraError::field("comment", "Operation value must be a string")),
+        (Version::V2, _) => {
+            return Err(JiraError::field(
+                "comment",
+                "Operation value must be a string",
+            ));
+        }
     };
     let plain = text.plain();
     if plain.trim().is_empty() {
-        return Err(JiraError::field("comment", "Comment body can not be empty!"));
+        return Err(JiraError::field(
+            "comment",
+            "Comment body can not be empty!",
+        ));
     }
     if plain.chars().count() > MAX_COMMENT_CHARS {
         return Err(JiraError::field(
@@ -494,7 +566,12 @@ async fn get_issue(
     require_auth(&headers)?;
     let wanted: Option<Vec<String>> = query
         .fields
-        .filter(|f| !f.is_empty() && !f.split(',').any(|name| name == "*all" || name == "*navigable"))
+        .filter(|f| {
+            !f.is_empty()
+                && !f
+                    .split(',')
+                    .any(|name| name == "*all" || name == "*navigable")
+        })
         .map(|f| f.split(',').map(|name| name.trim().to_owned()).collect());
     let mut data = state.jira.lock().expect("jira lock");
     let issue = data.issue(&key)?;
@@ -537,7 +614,11 @@ async fn add_comment(
     };
     issue.comments.push(comment.clone());
     issue.updated = now;
-    Ok((StatusCode::CREATED, Json(comment_json(&headers, version, issue, &comment))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(comment_json(&headers, version, issue, &comment)),
+    )
+        .into_response())
 }
 
 async fn get_comment(
@@ -553,7 +634,12 @@ async fn get_comment(
         .comments
         .iter()
         .find(|c| c.id.to_string() == comment_id)
-        .ok_or_else(|| JiraError::message(StatusCode::NOT_FOUND, "Can not find a comment for the id: ".to_owned() + &comment_id))?;
+        .ok_or_else(|| {
+            JiraError::message(
+                StatusCode::NOT_FOUND,
+                "Can not find a comment for the id: ".to_owned() + &comment_id,
+            )
+        })?;
     Ok(Json(comment_json(&headers, version, issue, comment)).into_response())
 }
 
@@ -573,7 +659,12 @@ async fn update_comment(
         .comments
         .iter_mut()
         .find(|c| c.id.to_string() == comment_id)
-        .ok_or_else(|| JiraError::message(StatusCode::NOT_FOUND, "Can not find a comment for the id: ".to_owned() + &comment_id))?;
+        .ok_or_else(|| {
+            JiraError::message(
+                StatusCode::NOT_FOUND,
+                "Can not find a comment for the id: ".to_owned() + &comment_id,
+            )
+        })?;
     comment.body = text;
     comment.updated = now;
     let comment = comment.clone();
@@ -626,7 +717,12 @@ async fn apply_transition(
     let id = match value.pointer("/transition/id") {
         Some(Value::String(id)) => id.clone(),
         Some(Value::Number(id)) => id.to_string(),
-        _ => return Err(JiraError::message(StatusCode::BAD_REQUEST, "Missing 'transition' identifier")),
+        _ => {
+            return Err(JiraError::message(
+                StatusCode::BAD_REQUEST,
+                "Missing 'transition' identifier",
+            ));
+        }
     };
     let mut data = state.jira.lock().expect("jira lock");
     let issue = data.issue(&key)?;
@@ -645,11 +741,16 @@ async fn apply_transition(
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The browser link the services hand out: the issue, its status and its comments.
-async fn browse_page(State(state): State<AppState>, Path(key): Path<String>) -> Result<Html<String>, JiraError> {
+async fn browse_page(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Html<String>, JiraError> {
     let mut data = state.jira.lock().expect("jira lock");
     let issue = data.issue(&key)?;
     let mut page = format!(
@@ -665,7 +766,11 @@ async fn browse_page(State(state): State<AppState>, Path(key): Path<String>) -> 
     for comment in &issue.comments {
         page.push_str(&format!(
             "<article><header>{author} · {updated}</header><pre>{body}</pre></article>",
-            author = if comment.by_agent { "Agent Gateway" } else { "Local Person" },
+            author = if comment.by_agent {
+                "Agent Gateway"
+            } else {
+                "Local Person"
+            },
             updated = timestamp(&comment.updated),
             body = escape(&comment.body.plain()),
         ));

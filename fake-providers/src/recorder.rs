@@ -69,9 +69,17 @@ pub struct RequestFilter {
 
 impl RequestFilter {
     fn matches(&self, request: &RecordedRequest) -> bool {
-        self.provider.as_ref().is_none_or(|p| p.eq_ignore_ascii_case(&request.provider))
-            && self.method.as_ref().is_none_or(|m| m.eq_ignore_ascii_case(&request.method))
-            && self.path_contains.as_ref().is_none_or(|p| request.path.contains(p.as_str()))
+        self.provider
+            .as_ref()
+            .is_none_or(|p| p.eq_ignore_ascii_case(&request.provider))
+            && self
+                .method
+                .as_ref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(&request.method))
+            && self
+                .path_contains
+                .as_ref()
+                .is_none_or(|p| request.path.contains(p.as_str()))
             && self.after.is_none_or(|after| request.id > after)
     }
 }
@@ -97,7 +105,12 @@ impl Recorder {
 
     pub fn list(&self, filter: &RequestFilter) -> Vec<RecordedRequest> {
         let inner = self.inner.lock().expect("recorder lock");
-        inner.requests.iter().filter(|r| filter.matches(r)).cloned().collect()
+        inner
+            .requests
+            .iter()
+            .filter(|r| filter.matches(r))
+            .cloned()
+            .collect()
     }
 
     /// Forgets every request; ids keep increasing.
@@ -133,7 +146,12 @@ pub fn body_value(headers: &HeaderMap, body: &[u8]) -> Value {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if is_form && let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body) {
-        return Value::Object(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect());
+        return Value::Object(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        );
     }
     match std::str::from_utf8(body) {
         Ok(text) => Value::String(text.to_owned()),
@@ -143,7 +161,11 @@ pub fn body_value(headers: &HeaderMap, body: &[u8]) -> Value {
 
 /// Records every request to a provider path, after answering it; an injected fault answers first.
 /// Git requests are streamed to `git http-backend`, so their bodies are not kept.
-pub async fn record_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn record_requests(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_owned();
     let Some(provider) = provider_of(&path) else {
         return next.run(request).await;
@@ -160,7 +182,11 @@ pub async fn record_requests(State(state): State<AppState>, request: Request, ne
         match to_bytes(body, MAX_BODY_BYTES).await {
             Ok(bytes) => (Request::from_parts(parts, Body::from(bytes.clone())), bytes),
             Err(error) => {
-                return (StatusCode::PAYLOAD_TOO_LARGE, format!("request body unreadable: {error}")).into_response();
+                return (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("request body unreadable: {error}"),
+                )
+                    .into_response();
             }
         }
     };

@@ -97,7 +97,9 @@ impl Git {
     /// The commit a branch points at, if the branch exists.
     pub async fn branch_sha(&self, git_dir: &Path, branch: &str) -> anyhow::Result<Option<String>> {
         let reference = format!("refs/heads/{branch}^{{commit}}");
-        let output = self.output(git_dir, &["rev-parse", "--verify", "--quiet", &reference]).await?;
+        let output = self
+            .output(git_dir, &["rev-parse", "--verify", "--quiet", &reference])
+            .await?;
         Ok(output
             .status
             .success()
@@ -106,7 +108,9 @@ impl Git {
 
     /// The commit or tag object a full ref name (`refs/heads/main`, `refs/tags/v1`) points at.
     pub async fn ref_sha(&self, git_dir: &Path, full_ref: &str) -> anyhow::Result<Option<String>> {
-        let output = self.output(git_dir, &["rev-parse", "--verify", "--quiet", full_ref]).await?;
+        let output = self
+            .output(git_dir, &["rev-parse", "--verify", "--quiet", full_ref])
+            .await?;
         Ok(output
             .status
             .success()
@@ -121,22 +125,46 @@ impl Git {
     }
 
     /// Creates `full_ref` at `sha`; fails when it already exists.
-    pub async fn create_ref(&self, git_dir: &Path, full_ref: &str, sha: &str) -> anyhow::Result<()> {
+    pub async fn create_ref(
+        &self,
+        git_dir: &Path,
+        full_ref: &str,
+        sha: &str,
+    ) -> anyhow::Result<()> {
         let zero = "0000000000000000000000000000000000000000";
-        self.run(git_dir, &["update-ref", full_ref, sha, zero]).await.map(drop)
+        self.run(git_dir, &["update-ref", full_ref, sha, zero])
+            .await
+            .map(drop)
     }
 
     /// `git diff base...head`: what the head branch changed since it left the base.
     pub async fn diff(&self, git_dir: &Path, base: &str, head: &str) -> anyhow::Result<String> {
-        self.run(git_dir, &["diff", "--no-color", "--no-ext-diff", &format!("{base}...{head}")])
-            .await
+        self.run(
+            git_dir,
+            &[
+                "diff",
+                "--no-color",
+                "--no-ext-diff",
+                &format!("{base}...{head}"),
+            ],
+        )
+        .await
     }
 
     /// Per changed file: status letter, additions, deletions and path.
-    pub async fn changed_files(&self, git_dir: &Path, base: &str, head: &str) -> anyhow::Result<Vec<ChangedFile>> {
+    pub async fn changed_files(
+        &self,
+        git_dir: &Path,
+        base: &str,
+        head: &str,
+    ) -> anyhow::Result<Vec<ChangedFile>> {
         let range = format!("{base}...{head}");
-        let statuses = self.run(git_dir, &["diff", "--name-status", "--no-renames", &range]).await?;
-        let counts = self.run(git_dir, &["diff", "--numstat", "--no-renames", &range]).await?;
+        let statuses = self
+            .run(git_dir, &["diff", "--name-status", "--no-renames", &range])
+            .await?;
+        let counts = self
+            .run(git_dir, &["diff", "--numstat", "--no-renames", &range])
+            .await?;
         let mut files: Vec<ChangedFile> = statuses
             .lines()
             .filter_map(|line| {
@@ -155,7 +183,9 @@ impl Git {
             .collect();
         for line in counts.lines() {
             let mut parts = line.splitn(3, '\t');
-            let (Some(added), Some(deleted), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
+            let (Some(added), Some(deleted), Some(path)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
                 continue;
             };
             if let Some(file) = files.iter_mut().find(|f| f.path == path) {
@@ -167,9 +197,17 @@ impl Git {
     }
 
     /// How many commits `head` has that `base` does not.
-    pub async fn commits_ahead(&self, git_dir: &Path, base: &str, head: &str) -> anyhow::Result<u64> {
+    pub async fn commits_ahead(
+        &self,
+        git_dir: &Path,
+        base: &str,
+        head: &str,
+    ) -> anyhow::Result<u64> {
         let count = self
-            .run(git_dir, &["rev-list", "--count", &format!("{base}..{head}")])
+            .run(
+                git_dir,
+                &["rev-list", "--count", &format!("{base}..{head}")],
+            )
             .await?;
         Ok(count.trim().parse().unwrap_or(0))
     }
@@ -183,21 +221,47 @@ impl Git {
         for (path, contents) in SAMPLE_FILES {
             let file = work.path().join(path);
             if let Some(parent) = file.parent() {
-                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
             }
-            std::fs::write(&file, contents).with_context(|| format!("writing {}", file.display()))?;
+            std::fs::write(&file, contents)
+                .with_context(|| format!("writing {}", file.display()))?;
         }
-        self.run(work.path(), &["init", "--quiet", "--initial-branch", DEFAULT_BRANCH])
-            .await?;
+        self.run(
+            work.path(),
+            &["init", "--quiet", "--initial-branch", DEFAULT_BRANCH],
+        )
+        .await?;
         self.run(work.path(), &["add", "--all"]).await?;
-        self.run(work.path(), &["commit", "--quiet", "-m", "A tiny Rust program with a failing test"])
-            .await?;
-        std::fs::create_dir_all(git_dir).with_context(|| format!("creating {}", git_dir.display()))?;
-        self.run(git_dir, &["init", "--quiet", "--bare", "--initial-branch", DEFAULT_BRANCH])
-            .await?;
+        self.run(
+            work.path(),
+            &[
+                "commit",
+                "--quiet",
+                "-m",
+                "A tiny Rust program with a failing test",
+            ],
+        )
+        .await?;
+        std::fs::create_dir_all(git_dir)
+            .with_context(|| format!("creating {}", git_dir.display()))?;
+        self.run(
+            git_dir,
+            &[
+                "init",
+                "--quiet",
+                "--bare",
+                "--initial-branch",
+                DEFAULT_BRANCH,
+            ],
+        )
+        .await?;
         let destination = git_dir.display().to_string();
-        self.run(work.path(), &["push", "--quiet", &destination, DEFAULT_BRANCH])
-            .await?;
+        self.run(
+            work.path(),
+            &["push", "--quiet", &destination, DEFAULT_BRANCH],
+        )
+        .await?;
         Ok(())
     }
 }

@@ -94,7 +94,10 @@ impl SentryError {
     }
 
     fn not_found() -> Self {
-        Self::detail(StatusCode::NOT_FOUND, "The requested resource does not exist")
+        Self::detail(
+            StatusCode::NOT_FOUND,
+            "The requested resource does not exist",
+        )
     }
 
     /// Django REST framework's field errors: `{"field": ["message"]}`.
@@ -154,7 +157,11 @@ fn short_id(id: u64) -> String {
     let mut rest = id;
     loop {
         let digit = u32::try_from(rest % 36).unwrap_or(0);
-        digits.push(char::from_digit(digit, 36).unwrap_or('0').to_ascii_uppercase());
+        digits.push(
+            char::from_digit(digit, 36)
+                .unwrap_or('0')
+                .to_ascii_uppercase(),
+        );
         rest /= 36;
         if rest == 0 {
             break;
@@ -167,9 +174,15 @@ const PANIC_VALUE: &str = "assertion `left == right` failed\n  left: -1\n right:
 
 fn user_json(id: &str) -> Value {
     match id {
-        "1" => json!({ "type": "user", "id": "1", "name": "Agent Gateway", "email": "agent@example.com" }),
-        "2" => json!({ "type": "user", "id": "2", "name": "Local Person", "email": "person@example.com" }),
-        other => json!({ "type": "user", "id": other, "name": format!("User {other}"), "email": format!("user{other}@example.com") }),
+        "1" => {
+            json!({ "type": "user", "id": "1", "name": "Agent Gateway", "email": "agent@example.com" })
+        }
+        "2" => {
+            json!({ "type": "user", "id": "2", "name": "Local Person", "email": "person@example.com" })
+        }
+        other => {
+            json!({ "type": "user", "id": other, "name": format!("User {other}"), "email": format!("user{other}@example.com") })
+        }
     }
 }
 
@@ -179,7 +192,9 @@ fn assignee(actor: &str) -> Result<Option<Value>, SentryError> {
     match actor.split_once(':') {
         _ if actor.is_empty() => Ok(None),
         Some(("user", id)) if numeric(id) => Ok(Some(user_json(id))),
-        Some(("team", id)) if numeric(id) => Ok(Some(json!({ "type": "team", "id": id, "name": "demo-team" }))),
+        Some(("team", id)) if numeric(id) => Ok(Some(
+            json!({ "type": "team", "id": id, "name": "demo-team" }),
+        )),
         None => match actor {
             "agent" | "agent@example.com" => Ok(Some(user_json("1"))),
             "person" | "person@example.com" => Ok(Some(user_json("2"))),
@@ -267,7 +282,10 @@ fn sample_frame(function: &str, line: u64, in_app: bool) -> Value {
 }
 
 fn event_json(issue: &Issue) -> Value {
-    let event_id = format!("{:032x}", u128::from(issue.id).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835));
+    let event_id = format!(
+        "{:032x}",
+        u128::from(issue.id).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+    );
     let at = issue.last_seen;
     let crumb = |seconds_before: i64, category: &str, level: &str, message: &str, data: Value| {
         json!({
@@ -361,7 +379,10 @@ fn parse_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, SentryEr
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(fields)) => Ok(fields),
-        Ok(_) | Err(_) => Err(SentryError::detail(StatusCode::BAD_REQUEST, "JSON parse error")),
+        Ok(_) | Err(_) => Err(SentryError::detail(
+            StatusCode::BAD_REQUEST,
+            "JSON parse error",
+        )),
     }
 }
 
@@ -397,10 +418,17 @@ async fn update_issue(
                 "unresolved" => Some("ongoing"),
                 "ignored" => Some("archived_until_escalating"),
                 other => {
-                    return Err(SentryError::field("status", &format!("\"{other}\" is not a valid choice.")));
+                    return Err(SentryError::field(
+                        "status",
+                        &format!("\"{other}\" is not a valid choice."),
+                    ));
                 }
             };
-            let stored = if status == "resolvedInNextRelease" { "resolved" } else { status.as_str() };
+            let stored = if status == "resolvedInNextRelease" {
+                "resolved"
+            } else {
+                status.as_str()
+            };
             Some((stored.to_owned(), substatus))
         }
         Some(_) => return Err(SentryError::field("status", "Not a valid string.")),
@@ -458,7 +486,9 @@ async fn add_note(
     let fields = parse_object(&body)?;
     let text = match fields.get("text") {
         Some(Value::String(text)) if !text.trim().is_empty() => text.clone(),
-        Some(Value::String(_)) => return Err(SentryError::field("text", "This field may not be blank.")),
+        Some(Value::String(_)) => {
+            return Err(SentryError::field("text", "This field may not be blank."));
+        }
         _ => return Err(SentryError::field("text", "This field is required.")),
     };
     let mut data = state.sentry.lock().expect("sentry lock");

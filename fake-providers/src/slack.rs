@@ -57,7 +57,11 @@ impl SlackData {
     fn next_ts(&mut self) -> String {
         let now = chrono::Utc::now().timestamp_micros();
         self.last_ts_micros = now.max(self.last_ts_micros + 1);
-        format!("{}.{:06}", self.last_ts_micros / 1_000_000, self.last_ts_micros % 1_000_000)
+        format!(
+            "{}.{:06}",
+            self.last_ts_micros / 1_000_000,
+            self.last_ts_micros % 1_000_000
+        )
     }
 
     /// A message the fake never saw (a webhook's triggering message) becomes a placeholder by a person.
@@ -140,7 +144,11 @@ pub fn unknown_method() -> Response {
 }
 
 /// The arguments of a call: query string, then a form or JSON body on top.
-fn arguments(query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, &'static str> {
+fn arguments(
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Map<String, Value>, &'static str> {
     let mut arguments = Map::new();
     let from_pairs = |pairs: Vec<(String, String)>, arguments: &mut Map<String, Value>| {
         for (key, value) in pairs {
@@ -148,7 +156,8 @@ fn arguments(query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<M
         }
     };
     if let Some(query) = query {
-        let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(query).map_err(|_| "invalid_arguments")?;
+        let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+            .map_err(|_| "invalid_arguments")?;
         from_pairs(pairs, &mut arguments);
     }
     if body.is_empty() {
@@ -164,7 +173,8 @@ fn arguments(query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<M
             _ => return Err("invalid_json"),
         }
     } else {
-        let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).map_err(|_| "invalid_form_data")?;
+        let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .map_err(|_| "invalid_form_data")?;
         from_pairs(pairs, &mut arguments);
     }
     Ok(arguments)
@@ -209,7 +219,10 @@ fn bearer_or_argument(headers: &HeaderMap, arguments: &Map<String, Value>) -> Op
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
@@ -274,7 +287,10 @@ fn channel_argument(arguments: &Map<String, Value>) -> Result<String, &'static s
         .ok_or("channel_not_found")
 }
 
-fn message_text(arguments: &Map<String, Value>, blocks: Option<&Value>) -> Result<String, &'static str> {
+fn message_text(
+    arguments: &Map<String, Value>,
+    blocks: Option<&Value>,
+) -> Result<String, &'static str> {
     let text = text_argument(arguments, "text").unwrap_or_default();
     if text.is_empty() && blocks.is_none() {
         return Err("no_text");
@@ -306,8 +322,13 @@ fn post_message(data: &mut SlackData, arguments: &Map<String, Value>) -> Answer 
         edited_ts: None,
     };
     let value = data.message_json(&channel, &message);
-    data.channels.entry(channel.clone()).or_default().insert(ts.clone(), message);
-    Ok(ok(json!({ "channel": channel, "ts": ts, "message": value })))
+    data.channels
+        .entry(channel.clone())
+        .or_default()
+        .insert(ts.clone(), message);
+    Ok(ok(
+        json!({ "channel": channel, "ts": ts, "message": value }),
+    ))
 }
 
 fn update_message(data: &mut SlackData, arguments: &Map<String, Value>) -> Answer {
@@ -331,7 +352,9 @@ fn update_message(data: &mut SlackData, arguments: &Map<String, Value>) -> Answe
     message.edited_ts = Some(edited_ts);
     let message = message.clone();
     let value = data.message_json(&channel, &message);
-    Ok(ok(json!({ "channel": channel, "ts": ts, "text": text, "message": value })))
+    Ok(ok(
+        json!({ "channel": channel, "ts": ts, "text": text, "message": value }),
+    ))
 }
 
 fn add_reaction(data: &mut SlackData, arguments: &Map<String, Value>) -> Answer {
@@ -339,11 +362,21 @@ fn add_reaction(data: &mut SlackData, arguments: &Map<String, Value>) -> Answer 
     let timestamp = text_argument(arguments, "timestamp").ok_or("no_item_specified")?;
     let name = text_argument(arguments, "name")
         .map(|n| n.trim_matches(':').to_owned())
-        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || "_+-'".contains(c)))
+        .filter(|n| {
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_+-'".contains(c))
+        })
         .ok_or("invalid_name")?;
     let message = data.message_or_placeholder(&channel, &timestamp);
-    match message.reactions.iter_mut().find(|(existing, _)| *existing == name) {
-        Some((_, users)) if users.iter().any(|u| u == BOT_USER_ID) => return Err("already_reacted"),
+    match message
+        .reactions
+        .iter_mut()
+        .find(|(existing, _)| *existing == name)
+    {
+        Some((_, users)) if users.iter().any(|u| u == BOT_USER_ID) => {
+            return Err("already_reacted");
+        }
         Some((_, users)) => users.push(BOT_USER_ID.to_owned()),
         None => message.reactions.push((name, vec![BOT_USER_ID.to_owned()])),
     }
@@ -402,7 +435,9 @@ fn open_conversation(data: &mut SlackData, arguments: &Map<String, Value>) -> An
         if !valid_channel(&channel) {
             return Err("channel_not_found");
         }
-        return Ok(ok(json!({ "no_op": true, "already_open": true, "channel": { "id": channel } })));
+        return Ok(ok(
+            json!({ "no_op": true, "already_open": true, "channel": { "id": channel } }),
+        ));
     }
     let mut users: Vec<String> = text_argument(arguments, "users")
         .ok_or("users_list_not_supplied")?
@@ -424,5 +459,7 @@ fn open_conversation(data: &mut SlackData, arguments: &Map<String, Value>) -> An
     let next_id = format!("D{:08}", data.direct_messages.len() + 1);
     let already_open = data.direct_messages.contains_key(&key);
     let id = data.direct_messages.entry(key).or_insert(next_id).clone();
-    Ok(ok(json!({ "no_op": already_open, "already_open": already_open, "channel": { "id": id } })))
+    Ok(ok(
+        json!({ "no_op": already_open, "already_open": already_open, "channel": { "id": id } }),
+    ))
 }

@@ -33,7 +33,8 @@ impl Application {
         let version = git.check_installed().await?;
         let (data_dir, temporary_dir) = match &settings.data_dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating the data directory {}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating the data directory {}", dir.display()))?;
                 (dir.clone(), None)
             }
             None => {
@@ -106,10 +107,17 @@ fn router(state: AppState) -> Router {
         .nest("/sentry", sentry::router())
         .merge(inspect::router())
         .with_state(state.clone())
-        .merge(service_kit::ops::router("fake-providers", Vec::new(), inspect::openapi()))
+        .merge(service_kit::ops::router(
+            "fake-providers",
+            Vec::new(),
+            inspect::openapi(),
+        ))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(recorder::MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn_with_state(state, recorder::record_requests))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            recorder::record_requests,
+        ))
 }
 
 /// An unknown path, answered in the shape of the provider it is under.
