@@ -80,3 +80,46 @@ async fn the_openapi_document_lists_every_operation() {
     assert!(spec["components"]["schemas"]["PostMessageRequest"].is_object());
     assert!(spec["components"]["securitySchemes"]["caller_token"].is_object());
 }
+
+#[tokio::test]
+async fn starts_without_redis_or_its_database_and_says_so_on_ready() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.provider.common.redis_url = format!("redis://127.0.0.1:{closed_port}");
+        settings.provider.database_url =
+            format!("postgres://postgres@127.0.0.1:{closed_port}/none");
+    })
+    .await;
+
+    let ready = app.http.get(app.url("/ready")).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["code"], "not_ready");
+    assert!(
+        body["details"]["redis"]
+            .as_str()
+            .unwrap()
+            .starts_with("unavailable"),
+        "{body}"
+    );
+    let health = app.http.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+
+    let response = app
+        .post(
+            "/api/v1/slack/messages",
+            crate::helpers::AGENT_TOKEN,
+            &serde_json::json!({"channel": "C0123ABCD", "text": "hi"}),
+        )
+        .await;
+    assert_eq!(
+        response.status().as_u16(),
+        503,
+        "no credential can be read without the database"
+    );
+    assert!(app.slack_requests().await.is_empty());
+}
