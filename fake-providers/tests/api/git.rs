@@ -190,3 +190,58 @@ async fn unknown_repositories_and_paths_are_not_found() {
         .await;
     assert_eq!(recorded[0]["status"], 404);
 }
+
+/// A pack above git's 1 MiB post buffer is sent chunked, without `Content-Length`: the adapter streams it
+/// into `git http-backend` until the body ends.
+#[tokio::test]
+async fn a_large_chunked_push_streams_through() {
+    let app = spawn_app().await;
+    let work = tempfile::tempdir().unwrap();
+    let authenticated = app.git_url("demo/sample-repo").replacen(
+        "http://",
+        "http://x-access-token:secret-token@",
+        1,
+    );
+    assert!(
+        git(work.path(), &["clone", "--quiet", &authenticated, "sample"])
+            .await
+            .0
+    );
+    let checkout = work.path().join("sample");
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let noise: Vec<u8> = (0..3_000_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect();
+    std::fs::write(checkout.join("large.bin"), noise).unwrap();
+    assert!(git(&checkout, &["add", "large.bin"]).await.0);
+    assert!(
+        git(&checkout, &["commit", "--quiet", "-m", "A large file"])
+            .await
+            .0
+    );
+    let (pushed, _, stderr) = git(
+        &checkout,
+        &["push", "--quiet", "origin", "HEAD:refs/heads/large"],
+    )
+    .await;
+    assert!(pushed, "push failed: {stderr}");
+
+    let pushes = app
+        .recorded(&[("method", "POST"), ("path_contains", "git-receive-pack")])
+        .await;
+    assert_eq!(
+        pushes.last().unwrap()["headers"]["transfer-encoding"],
+        "chunked"
+    );
+    let reference = app
+        .github(Method::GET, "/repos/demo/sample-repo/git/ref/heads/large")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reference.status(), 200);
+}
