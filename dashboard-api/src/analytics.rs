@@ -156,7 +156,7 @@ async fn costs(
 ) -> Result<Vec<CostBucket>, sqlx::Error> {
     let sql = format!(
         "SELECT created_at / {DAY_MICROS} AS day, provider, command, scope, COUNT(*) AS n, \
-         SUM(cost_usd) AS cost, CAST(SUM(input_tokens) AS BIGINT) AS input_tokens, \
+         CAST(SUM(cost_micro_usd) AS BIGINT) AS cost, CAST(SUM(input_tokens) AS BIGINT) AS input_tokens, \
          CAST(SUM(output_tokens) AS BIGINT) AS output_tokens FROM tasks \
          WHERE created_at >= $1 AND created_at < $2 GROUP BY day, provider, command, scope \
          ORDER BY day, provider, command, scope"
@@ -174,7 +174,7 @@ async fn costs(
                 command: row.try_get("command")?,
                 scope: row.try_get("scope")?,
                 tasks: row.try_get("n")?,
-                cost_usd: row.try_get::<Option<f64>, _>("cost")?.unwrap_or(0.0),
+                cost_usd: row.try_get::<Option<i64>, _>("cost")?.unwrap_or(0) as f64 / 1e6,
                 input_tokens: row.try_get::<Option<i64>, _>("input_tokens")?.unwrap_or(0),
                 output_tokens: row.try_get::<Option<i64>, _>("output_tokens")?.unwrap_or(0),
             })

@@ -10,7 +10,7 @@ use deadpool_redis::redis::streams::{StreamReadOptions, StreamReadReply};
 use deadpool_redis::redis::{self, AsyncCommands};
 use tokio_util::sync::CancellationToken;
 
-use crate::index::{TaskIndex, TaskSummary};
+use crate::index::{IndexUpdate, TaskIndex, TaskSummary};
 use crate::logs::TaskLogs;
 
 const BLOCK: Duration = Duration::from_secs(2);
@@ -73,12 +73,13 @@ impl EventConsumer {
                 position = ">".to_owned();
                 continue;
             }
-            for entry in entries {
+            let mut events = Vec::with_capacity(entries.len());
+            for entry in &entries {
                 match entry
                     .get::<String>(EVENT_FIELD)
                     .map(|raw| serde_json::from_str::<TaskEvent>(&raw))
                 {
-                    Some(Ok(event)) => self.apply(&event).await?,
+                    Some(Ok(event)) => events.push(event),
                     Some(Err(e)) => {
                         tracing::warn!(entry = %entry.id, error = %e, "skipping an unreadable task event")
                     }
@@ -86,32 +87,54 @@ impl EventConsumer {
                         tracing::warn!(entry = %entry.id, "skipping a task event without an `event` field")
                     }
                 }
-                let _: usize = connection.xack(&stream, &self.group, &[&entry.id]).await?;
+            }
+            self.apply(&events).await?;
+            let ids: Vec<&str> = entries.iter().map(|entry| entry.id.as_str()).collect();
+            if !ids.is_empty() {
+                let _: usize = connection.xack(&stream, &self.group, &ids).await?;
             }
         }
         Ok(())
     }
 
-    /// Brings one task's row up to date with its log directory and the event.
-    pub async fn apply(&self, event: &TaskEvent) -> Result<(), sqlx::Error> {
-        let dir = self.logs.task_dir(&event.task_id);
-        let from_files = tokio::task::spawn_blocking(move || TaskSummary::from_log_dir(&dir))
-            .await
-            .unwrap_or(None);
-        match from_files {
-            Some(mut task) => {
-                // A worker may publish a status a moment before it rewrites metadata.json.
-                if event.timestamp > task.updated_at && event.status.as_str() != task.status {
-                    task.status = event.status.as_str().to_owned();
-                    task.updated_at = event.timestamp;
-                }
-                self.index.upsert(&task).await
-            }
-            None => {
-                self.index
-                    .upsert_status(&TaskSummary::from_event(event))
-                    .await
+    /// Brings the rows of the tasks these events are about up to date with their log directories,
+    /// in one transaction.
+    pub async fn apply(&self, events: &[TaskEvent]) -> Result<(), sqlx::Error> {
+        // The newest event per task is enough: the row comes from the files.
+        let mut latest: Vec<TaskEvent> = Vec::new();
+        for event in events {
+            match latest.iter_mut().find(|e| e.task_id == event.task_id) {
+                Some(seen) if seen.timestamp <= event.timestamp => *seen = event.clone(),
+                Some(_) => {}
+                None => latest.push(event.clone()),
             }
         }
+        let logs = self.logs.clone();
+        let rows = tokio::task::spawn_blocking(move || {
+            latest
+                .into_iter()
+                .map(|event| {
+                    let from_files = TaskSummary::from_log_dir(&logs.task_dir(&event.task_id));
+                    (event, from_files)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        let mut updates = Vec::with_capacity(rows.len());
+        for (event, from_files) in rows {
+            updates.push(match from_files {
+                Some(mut task) => {
+                    // A worker may publish a status a moment before it rewrites metadata.json.
+                    if event.timestamp > task.updated_at && event.status.as_str() != task.status {
+                        task.status = event.status.as_str().to_owned();
+                        task.updated_at = event.timestamp;
+                    }
+                    IndexUpdate::Row(task)
+                }
+                None => IndexUpdate::StatusOnly(TaskSummary::from_event(&event)),
+            });
+        }
+        self.index.apply_updates(&updates).await
     }
 }

@@ -36,7 +36,7 @@ const COLUMNS: [&str; 24] = [
     "last_error",
     "success",
     "duration_ms",
-    "cost_usd",
+    "cost_micro_usd",
     "input_tokens",
     "output_tokens",
     "model",
@@ -205,7 +205,9 @@ impl TaskSummary {
             last_error: row.try_get("last_error")?,
             success: row.try_get::<Option<i64>, _>("success")?.map(|s| s != 0),
             duration_ms: row.try_get("duration_ms")?,
-            cost_usd: row.try_get("cost_usd")?,
+            cost_usd: row
+                .try_get::<Option<i64>, _>("cost_micro_usd")?
+                .map(|micro| micro as f64 / 1e6),
             input_tokens: row.try_get("input_tokens")?,
             output_tokens: row.try_get("output_tokens")?,
             model: row.try_get("model")?,
@@ -237,7 +239,7 @@ impl TaskSummary {
             .bind(self.last_error.clone())
             .bind(self.success.map(i64::from))
             .bind(self.duration_ms)
-            .bind(self.cost_usd)
+            .bind(self.cost_usd.map(|usd| (usd * 1e6).round() as i64))
             .bind(self.input_tokens)
             .bind(self.output_tokens)
             .bind(self.model.clone())
@@ -254,6 +256,15 @@ pub fn micros(ts: DateTime<Utc>) -> i64 {
 
 pub fn from_micros(value: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(value).unwrap_or_default()
+}
+
+/// One change the event consumer makes to the index.
+#[derive(Debug, Clone)]
+pub enum IndexUpdate {
+    /// The full row, derived from the task's log directory.
+    Row(TaskSummary),
+    /// Only the status and time an event reports, for a task whose directory cannot be read.
+    StatusOnly(TaskSummary),
 }
 
 /// Filters of the task list; every one is optional and they combine with AND.
@@ -369,7 +380,7 @@ impl TaskIndex {
                 last_error TEXT,
                 success BIGINT,
                 duration_ms BIGINT,
-                cost_usd DOUBLE PRECISION,
+                cost_micro_usd BIGINT, -- integer micro-dollars: exact sums, and sqlx Any binds a NULL double as float4 on PostgreSQL
                 input_tokens BIGINT,
                 output_tokens BIGINT,
                 model TEXT
@@ -394,17 +405,24 @@ impl TaskIndex {
         Ok(())
     }
 
-    /// Records a status an event reports for a task without readable metadata: a new row from the
-    /// event, or only the status and time of an existing one.
-    pub async fn upsert_status(&self, task: &TaskSummary) -> Result<(), sqlx::Error> {
-        let placeholders = placeholders(1, COLUMNS.len());
-        let sql = format!(
-            "INSERT INTO tasks ({}) VALUES ({placeholders}) ON CONFLICT (task_id) DO UPDATE SET \
-             status = excluded.status, updated_at = excluded.updated_at WHERE excluded.updated_at >= tasks.updated_at",
-            COLUMNS.join(", ")
-        );
-        task.bind_all(sqlx::query(&sql)).execute(&self.pool).await?;
-        Ok(())
+    /// Applies what the event consumer learned, in one transaction.
+    pub async fn apply_updates(&self, updates: &[IndexUpdate]) -> Result<(), sqlx::Error> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let full = upsert_sql();
+        let status_only = upsert_status_sql();
+        let mut transaction = self.pool.begin().await?;
+        for update in updates {
+            let (sql, task) = match update {
+                IndexUpdate::Row(task) => (&full, task),
+                IndexUpdate::StatusOnly(task) => (&status_only, task),
+            };
+            task.bind_all(sqlx::query(sql))
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await
     }
 
     /// Replaces the whole index with `tasks`, in one transaction.
@@ -413,21 +431,14 @@ impl TaskIndex {
         sqlx::query("DELETE FROM tasks")
             .execute(&mut *transaction)
             .await?;
-        for chunk in tasks.chunks(200) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(i * COLUMNS.len() + 1, COLUMNS.len())))
-                .collect();
-            let sql = format!(
-                "INSERT INTO tasks ({}) VALUES {}",
-                COLUMNS.join(", "),
-                rows.join(", ")
-            );
-            let mut query = sqlx::query(&sql);
-            for task in chunk {
-                query = task.bind_all(query);
-            }
-            query.execute(&mut *transaction).await?;
-        }
+        insert_rows(&mut transaction, tasks).await?;
+        transaction.commit().await
+    }
+
+    /// Adds rows for tasks the index does not hold yet, in one transaction.
+    pub async fn insert_new(&self, tasks: &[TaskSummary]) -> Result<(), sqlx::Error> {
+        let mut transaction = self.pool.begin().await?;
+        insert_rows(&mut transaction, tasks).await?;
         transaction.commit().await
     }
 
@@ -541,6 +552,37 @@ impl TaskIndex {
         .await?;
         rows.iter().map(TaskSummary::from_row).collect()
     }
+}
+
+async fn insert_rows(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tasks: &[TaskSummary],
+) -> Result<(), sqlx::Error> {
+    for chunk in tasks.chunks(200) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(i * COLUMNS.len() + 1, COLUMNS.len())))
+            .collect();
+        let sql = format!(
+            "INSERT INTO tasks ({}) VALUES {}",
+            COLUMNS.join(", "),
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for task in chunk {
+            query = task.bind_all(query);
+        }
+        query.execute(&mut **transaction).await?;
+    }
+    Ok(())
+}
+
+fn upsert_status_sql() -> String {
+    format!(
+        "INSERT INTO tasks ({}) VALUES ({}) ON CONFLICT (task_id) DO UPDATE SET \
+         status = excluded.status, updated_at = excluded.updated_at WHERE excluded.updated_at >= tasks.updated_at",
+        COLUMNS.join(", "),
+        placeholders(1, COLUMNS.len())
+    )
 }
 
 fn upsert_sql() -> String {

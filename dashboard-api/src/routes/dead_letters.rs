@@ -188,10 +188,9 @@ pub async fn requeue_dead_letter(
     let dir = state.logs.task_dir(&task_id);
     if let Ok(Some(task)) =
         tokio::task::spawn_blocking(move || TaskSummary::from_log_dir(&dir)).await
+        && let Err(e) = state.index.upsert(&task).await
     {
-        if let Err(e) = state.index.upsert(&task).await {
-            tracing::warn!(error = %e, "could not update the index after a re-queue");
-        }
+        tracing::warn!(error = %e, "could not update the index after a re-queue");
     }
     Ok(Json(RequeueResponse {
         task_id: task_id.to_string(),

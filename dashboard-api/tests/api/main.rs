@@ -1,5 +1,6 @@
 mod access;
 mod analytics;
+mod browser;
 mod dead_letters;
 mod helpers;
 mod live;
