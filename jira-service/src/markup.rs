@@ -229,14 +229,28 @@ pub fn to_adf(text: &str) -> Value {
     json!({ "type": "doc", "version": 1, "content": content })
 }
 
+/// Characters that would otherwise start wiki markup in plain text (`snake_case`, `{braces}`, `[WIP]`, `a*b`).
+const WIKI_SPECIAL: &[char] = &['{', '}', '[', ']', '|', '*', '_', '\\'];
+
+fn wiki_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if WIKI_SPECIAL.contains(&c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 fn wiki_inline(text: &str) -> String {
     parse_inline(text)
         .into_iter()
         .map(|run| match run {
-            Inline::Text(text) => text,
-            Inline::Bold(text) => format!("*{text}*"),
-            Inline::Code(text) => format!("{{{{{text}}}}}"),
-            Inline::Link { text, href } => format!("[{text}|{href}]"),
+            Inline::Text(text) => wiki_escape(&text),
+            Inline::Bold(text) => format!("*{}*", wiki_escape(&text)),
+            Inline::Code(text) => format!("{{{{{}}}}}", wiki_escape(&text)),
+            Inline::Link { text, href } => format!("[{}|{href}]", wiki_escape(&text)),
         })
         .collect()
 }
@@ -415,6 +429,14 @@ mod tests {
         assert_eq!(
             wiki,
             "h2. Done\n\nSee *PR* {{x}} [here|https://e.com].\n\n* a\n* b\n\n{code}\nlet x = 1;\n{code}"
+        );
+    }
+
+    #[test]
+    fn plain_text_does_not_turn_into_wiki_markup() {
+        assert_eq!(
+            to_wiki("rename my_var_name in {config} [WIP] a*b"),
+            "rename my\\_var\\_name in \\{config\\} \\[WIP\\] a\\*b"
         );
     }
 
