@@ -23,6 +23,7 @@ pub mod sentry;
 pub mod slack;
 pub mod task_id;
 pub mod task_log;
+pub mod tracking;
 pub mod webhook;
 
 pub use envelope::{Actor, Command, Priority, Provider, SourceRef, TaskEnvelope};

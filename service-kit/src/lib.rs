@@ -13,6 +13,8 @@ pub mod provider_service;
 pub mod queue;
 pub mod redis;
 pub mod server;
+pub mod service_client;
 pub mod telemetry;
 pub mod trace_context;
+pub mod tracking;
 pub mod vault;
