@@ -1,4 +1,5 @@
-//! The built binary starts with only its own configuration (SQLite in a temp dir), serves, and stops on SIGTERM.
+//! The built binary starts with only its own configuration (SQLite in a temp dir, the token from a `_FILE`),
+//! serves, and stops on SIGTERM.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -28,6 +29,8 @@ async fn the_binary_serves_with_only_its_own_configuration() {
         .mount(&jira)
         .await;
     let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, "standalone-pat\n").unwrap();
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_jira-service"))
         .current_dir(dir.path())
@@ -43,7 +46,7 @@ async fn the_binary_serves_with_only_its_own_configuration() {
             "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
         )
         .env("JIRA_BASE_URL", jira.uri())
-        .env("JIRA_PAT", "standalone-pat")
+        .env("JIRA_PAT_FILE", &secret_file)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -1,4 +1,5 @@
-//! The built binary starts with only its own configuration (SQLite in a temp dir), serves, and stops on SIGTERM.
+//! The built binary starts with only its own configuration (SQLite in a temp dir, the token from a `_FILE`),
+//! serves, and stops on SIGTERM.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,6 +31,8 @@ async fn the_binary_serves_with_only_its_own_configuration() {
         .mount(&sentry)
         .await;
     let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, "standalone-token\n").unwrap();
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_sentry-service"))
         .current_dir(dir.path())
@@ -46,7 +49,7 @@ async fn the_binary_serves_with_only_its_own_configuration() {
         )
         .env("SENTRY_API_URL", sentry.uri())
         .env("SENTRY_ORG", "acme")
-        .env("SENTRY_AUTH_TOKEN", "standalone-token")
+        .env("SENTRY_AUTH_TOKEN_FILE", &secret_file)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
