@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -326,6 +327,17 @@ pub fn not_found() -> Response {
 
 type Answer = Result<Response, GithubError>;
 
+/// Path parameters; a malformed one (a non-numeric issue number) is GitHub's 404, not axum's 400.
+#[derive(FromRequestParts)]
+#[from_request(via(Path), rejection(GithubError))]
+struct GithubPath<T>(T);
+
+impl From<PathRejection> for GithubError {
+    fn from(_: PathRejection) -> Self {
+        Self::not_found()
+    }
+}
+
 /// Any `Bearer` or `token` credential is accepted (and recorded); none at all is GitHub's 401.
 fn require_auth(headers: &HeaderMap) -> Result<String, GithubError> {
     let value = headers
@@ -556,7 +568,7 @@ fn app_permissions() -> Value {
 /// recorded, not verified.
 async fn create_installation_token(
     State(state): State<AppState>,
-    Path(installation_id): Path<u64>,
+    GithubPath(installation_id): GithubPath<u64>,
     headers: HeaderMap,
 ) -> Answer {
     let credential = require_auth(&headers)?;
@@ -588,7 +600,7 @@ async fn create_installation_token(
 
 async fn get_installation(
     State(state): State<AppState>,
-    Path((owner, repo)): Path<(String, String)>,
+    GithubPath((owner, repo)): GithubPath<(String, String)>,
     headers: HeaderMap,
 ) -> Answer {
     require_auth(&headers)?;
@@ -615,7 +627,7 @@ async fn get_installation(
 
 async fn get_repository(
     State(state): State<AppState>,
-    Path((owner, repo)): Path<(String, String)>,
+    GithubPath((owner, repo)): GithubPath<(String, String)>,
     headers: HeaderMap,
 ) -> Answer {
     require_auth(&headers)?;
@@ -626,7 +638,7 @@ async fn get_repository(
 
 async fn get_issue(
     State(state): State<AppState>,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    GithubPath((owner, repo, number)): GithubPath<(String, String, u64)>,
     headers: HeaderMap,
 ) -> Answer {
     require_auth(&headers)?;
@@ -636,25 +648,28 @@ async fn get_issue(
     Ok(Json(issue_json(&headers, repository, &issue)).into_response())
 }
 
+/// Paging parameters; like GitHub, values that are not numbers fall back to the defaults.
 #[derive(Debug, Deserialize)]
 struct Page {
-    per_page: Option<usize>,
-    page: Option<usize>,
+    per_page: Option<String>,
+    page: Option<String>,
 }
 
 impl Page {
     /// (`per_page`, default 30, at most 100; `page`, from 1).
     fn bounds(&self) -> (usize, usize) {
+        let number =
+            |value: &Option<String>| value.as_deref().and_then(|v| v.parse::<usize>().ok());
         (
-            self.per_page.unwrap_or(30).clamp(1, 100),
-            self.page.unwrap_or(1).max(1),
+            number(&self.per_page).unwrap_or(30).clamp(1, 100),
+            number(&self.page).unwrap_or(1).max(1),
         )
     }
 }
 
 async fn list_comments(
     State(state): State<AppState>,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    GithubPath((owner, repo, number)): GithubPath<(String, String, u64)>,
     Query(page): Query<Page>,
     headers: HeaderMap,
 ) -> Answer {
@@ -718,7 +733,7 @@ fn comment_body(body: &Bytes) -> Result<String, GithubError> {
 
 async fn create_comment(
     State(state): State<AppState>,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    GithubPath((owner, repo, number)): GithubPath<(String, String, u64)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
@@ -748,7 +763,7 @@ async fn create_comment(
 
 async fn get_comment(
     State(state): State<AppState>,
-    Path((owner, repo, comment_id)): Path<(String, String, u64)>,
+    GithubPath((owner, repo, comment_id)): GithubPath<(String, String, u64)>,
     headers: HeaderMap,
 ) -> Answer {
     require_auth(&headers)?;
@@ -763,7 +778,7 @@ async fn get_comment(
 
 async fn update_comment(
     State(state): State<AppState>,
-    Path((owner, repo, comment_id)): Path<(String, String, u64)>,
+    GithubPath((owner, repo, comment_id)): GithubPath<(String, String, u64)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
@@ -783,7 +798,7 @@ async fn update_comment(
 
 async fn delete_comment(
     State(state): State<AppState>,
-    Path((owner, repo, comment_id)): Path<(String, String, u64)>,
+    GithubPath((owner, repo, comment_id)): GithubPath<(String, String, u64)>,
     headers: HeaderMap,
 ) -> Answer {
     require_auth(&headers)?;
@@ -804,7 +819,7 @@ async fn delete_comment(
 
 async fn react_to_issue(
     State(state): State<AppState>,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    GithubPath((owner, repo, number)): GithubPath<(String, String, u64)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
@@ -822,7 +837,7 @@ async fn react_to_issue(
 /// in the webhook.
 async fn react_to_comment(
     State(state): State<AppState>,
-    Path((owner, repo, comment_id)): Path<(String, String, u64)>,
+    GithubPath((owner, repo, comment_id)): GithubPath<(String, String, u64)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
@@ -838,7 +853,7 @@ async fn react_to_comment(
 
 async fn react_to_review_comment(
     State(state): State<AppState>,
-    Path((owner, repo, comment_id)): Path<(String, String, u64)>,
+    GithubPath((owner, repo, comment_id)): GithubPath<(String, String, u64)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
@@ -1041,7 +1056,7 @@ fn wants(headers: &HeaderMap, media_type: &str) -> bool {
 /// JSON, or the unified diff with `Accept: application/vnd.github.diff` (`.v3.diff` too).
 async fn get_pull(
     State(state): State<AppState>,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    GithubPath((owner, repo, number)): GithubPath<(String, String, u64)>,
     headers: HeaderMap,
 ) -> Answer {
     require_auth(&headers)?;
@@ -1063,7 +1078,7 @@ async fn get_pull(
 
 async fn list_pull_files(
     State(state): State<AppState>,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    GithubPath((owner, repo, number)): GithubPath<(String, String, u64)>,
     Query(page): Query<Page>,
     headers: HeaderMap,
 ) -> Answer {
@@ -1133,7 +1148,7 @@ struct PullFilter {
 
 async fn list_pulls(
     State(state): State<AppState>,
-    Path((owner, repo)): Path<(String, String)>,
+    GithubPath((owner, repo)): GithubPath<(String, String)>,
     Query(filter): Query<PullFilter>,
     headers: HeaderMap,
 ) -> Answer {
@@ -1170,7 +1185,7 @@ async fn list_pulls(
 
 async fn create_pull(
     State(state): State<AppState>,
-    Path((owner, repo)): Path<(String, String)>,
+    GithubPath((owner, repo)): GithubPath<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
@@ -1323,7 +1338,7 @@ fn ensure_repository(state: &AppState, owner: &str, repo: &str) -> Result<PathBu
 /// `GET …/git/ref/heads/main` (and the older `…/git/refs/heads/main`).
 async fn get_ref(
     State(state): State<AppState>,
-    Path((owner, repo, reference)): Path<(String, String, String)>,
+    GithubPath((owner, repo, reference)): GithubPath<(String, String, String)>,
     headers: HeaderMap,
 ) -> Answer {
     require_auth(&headers)?;
@@ -1344,7 +1359,7 @@ async fn get_ref(
 /// `POST …/git/refs` with `{"ref": "refs/heads/x", "sha": "…"}`.
 async fn create_ref(
     State(state): State<AppState>,
-    Path((owner, repo)): Path<(String, String)>,
+    GithubPath((owner, repo)): GithubPath<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
@@ -1403,7 +1418,7 @@ async fn create_ref(
 
 async fn get_branch(
     State(state): State<AppState>,
-    Path((owner, repo, branch)): Path<(String, String, String)>,
+    GithubPath((owner, repo, branch)): GithubPath<(String, String, String)>,
     headers: HeaderMap,
 ) -> Answer {
     require_auth(&headers)?;
@@ -1433,7 +1448,7 @@ async fn get_branch(
 /// `octocat` and the repository's owner are admins, `hubot` may write, anyone else may read.
 async fn get_permission(
     State(state): State<AppState>,
-    Path((owner, repo, username)): Path<(String, String, String)>,
+    GithubPath((owner, repo, username)): GithubPath<(String, String, String)>,
     headers: HeaderMap,
 ) -> Answer {
     require_auth(&headers)?;
@@ -1473,7 +1488,7 @@ fn escape(text: &str) -> String {
 /// An issue or pull request with its comments and reactions, as a plain page.
 async fn issue_page(
     State(state): State<AppState>,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    GithubPath((owner, repo, number)): GithubPath<(String, String, u64)>,
 ) -> Result<Html<String>, GithubError> {
     let data = state.github.lock().expect("github lock");
     let repository = data

@@ -1,6 +1,7 @@
 //! The fake's own API under `/_fake`: the recorded requests (JSON and a small HTML page) and fault
 //! injection.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -53,9 +54,16 @@ pub fn router() -> Router<AppState> {
 )]
 async fn list_requests(
     State(state): State<AppState>,
-    Query(filter): Query<RequestFilter>,
+    filter: Result<Query<RequestFilter>, QueryRejection>,
 ) -> Response {
-    Json(state.recorder.list(&filter)).into_response()
+    match filter {
+        Ok(Query(filter)) => Json(state.recorder.list(&filter)).into_response(),
+        Err(rejection) => invalid_filter(&rejection),
+    }
+}
+
+fn invalid_filter(rejection: &QueryRejection) -> Response {
+    ErrorResponse::bad_request("invalid_filter", rejection.body_text()).into_response()
 }
 
 /// Forgets every recorded request (ids keep increasing).
@@ -114,8 +122,14 @@ fn escape(text: &str) -> String {
 }
 
 /// The recorded requests, newest first, refreshed every few seconds.
-async fn page(State(state): State<AppState>, Query(filter): Query<RequestFilter>) -> Html<String> {
-    let requests = state.recorder.list(&filter);
+async fn page(
+    State(state): State<AppState>,
+    filter: Result<Query<RequestFilter>, QueryRejection>,
+) -> Response {
+    let requests = match filter {
+        Ok(Query(filter)) => state.recorder.list(&filter),
+        Err(rejection) => return invalid_filter(&rejection),
+    };
     let mut page = String::from(
         "<!doctype html><meta charset=utf-8><meta http-equiv=refresh content=3><title>fake-providers</title>\
          <style>body{font-family:sans-serif;margin:1.5rem}table{border-collapse:collapse;width:100%}\
@@ -158,5 +172,5 @@ async fn page(State(state): State<AppState>, Query(filter): Query<RequestFilter>
         ));
     }
     page.push_str("</table>");
-    Html(page)
+    Html(page).into_response()
 }

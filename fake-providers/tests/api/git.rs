@@ -1,7 +1,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{git, json, spawn_app};
+use crate::helpers::{git, json, spawn_app, spawn_app_in};
 
 /// A real `git clone` over smart HTTP, a refused anonymous push, a push with credentials through the CGI
 /// adapter, then the REST API sees the branch: ref, pull request, diff and files.
@@ -244,4 +244,37 @@ async fn a_large_chunked_push_streams_through() {
         .await
         .unwrap();
     assert_eq!(reference.status(), 200);
+}
+
+#[tokio::test]
+async fn a_data_directory_keeps_the_repositories_across_restarts() {
+    let data = tempfile::tempdir().unwrap();
+    let first = spawn_app_in(data.path()).await;
+    let main = json(
+        first
+            .github(Method::GET, "/repos/demo/sample-repo/git/ref/heads/main")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let sha = main["object"]["sha"].as_str().unwrap().to_owned();
+    let created = first
+        .github(Method::POST, "/repos/demo/sample-repo/git/refs")
+        .json(&serde_json::json!({"ref": "refs/heads/kept", "sha": sha}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    drop(first);
+
+    let second = spawn_app_in(data.path()).await;
+    let kept = second
+        .github(Method::GET, "/repos/demo/sample-repo/git/ref/heads/kept")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.status(), 200);
+    assert_eq!(json(kept).await["object"]["sha"], sha.as_str());
+    assert!(data.path().join("repos/demo/sample-repo.git/HEAD").exists());
 }

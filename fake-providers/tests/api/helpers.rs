@@ -14,7 +14,20 @@ pub struct TestApp {
 
 /// Starts the real application on a free port with a temporary data directory.
 pub async fn spawn_app() -> TestApp {
-    let application = Application::build(Settings::for_tests())
+    spawn_app_with(Settings::for_tests()).await
+}
+
+/// Starts the real application keeping its repositories in `data_dir`.
+pub async fn spawn_app_in(data_dir: &Path) -> TestApp {
+    spawn_app_with(Settings {
+        data_dir: Some(data_dir.to_path_buf()),
+        ..Settings::for_tests()
+    })
+    .await
+}
+
+async fn spawn_app_with(settings: Settings) -> TestApp {
+    let application = Application::build(settings)
         .await
         .expect("the application builds");
     let address = format!("http://127.0.0.1:{}", application.port());

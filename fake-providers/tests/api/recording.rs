@@ -130,6 +130,23 @@ async fn unknown_paths_are_answered_in_the_providers_shape_and_recorded() {
     let recorded = app.recorded(&[("path_contains", "unknown")]).await;
     assert_eq!(recorded.len(), 2);
     assert_eq!(recorded[0]["status"], 404);
+
+    let not_a_number = app
+        .github(Method::GET, "/repos/demo/sample-repo/issues/abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_a_number.status(), 404);
+    assert_eq!(json(not_a_number).await["message"], "Not Found");
+
+    let bad_filter = app
+        .client
+        .get(app.url("/_fake/requests?after=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_filter.status(), 400);
+    assert_eq!(json(bad_filter).await["code"], "invalid_filter");
 }
 
 #[tokio::test]
