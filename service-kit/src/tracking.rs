@@ -189,7 +189,7 @@ impl Tracker {
             let value: Option<String> = connection.get(&key).await?;
             match value
                 .as_deref()
-                .map(|v| serde_json::from_str::<TrackingMessage>(v))
+                .map(serde_json::from_str::<TrackingMessage>)
             {
                 Some(Ok(message)) => {
                     self.update(envelope, &message, &text, step, trace).await?;
