@@ -90,3 +90,30 @@ async fn starts_without_redis_or_its_database_and_says_so_on_ready() {
     );
     assert!(app.jira_requests().await.is_empty());
 }
+
+/// The API contract as served; a change to it must be deliberate (`UPDATE_SNAPSHOTS=1` rewrites the snapshot).
+#[tokio::test]
+async fn the_openapi_document_matches_its_snapshot() {
+    let app = crate::helpers::spawn_app().await;
+    let spec: serde_json::Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let snapshot_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/openapi.snapshot.json");
+    let served = serde_json::to_string_pretty(&spec).unwrap() + "\n";
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&snapshot_path, &served).unwrap();
+    }
+    let snapshot = std::fs::read_to_string(&snapshot_path)
+        .expect("the snapshot exists (UPDATE_SNAPSHOTS=1 writes it)");
+    assert!(
+        snapshot == served,
+        "the OpenAPI document changed; if that is deliberate, rerun with UPDATE_SNAPSHOTS=1 and commit the snapshot"
+    );
+}
