@@ -16,14 +16,14 @@ pub const MAX_CREDENTIAL_CHARS: usize = 8192;
 #[serde(transparent)]
 pub struct Checked<T>(pub T);
 
-/// An issue id: digits (what may stand in a Sentry URL path).
-pub fn issue_id(errors: &mut ValidationErrors, field: &str, value: &str) {
+/// An issue or comment id: digits (what may stand in a Sentry URL path).
+pub fn numeric_id(errors: &mut ValidationErrors, field: &str, value: &str) {
     let well_formed = (1..=20).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit());
     errors.check(
         well_formed,
         field,
         format!(
-            "`{}` is not a numeric issue id",
+            "`{}` is not a numeric id",
             value.chars().take(60).collect::<String>()
         ),
     );

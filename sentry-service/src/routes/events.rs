@@ -45,7 +45,7 @@ pub async fn latest_event(
 ) -> Result<Json<SentryEvent>, Error> {
     caller.require(operation::GET_LATEST_EVENT)?;
     let mut errors = ValidationErrors::new();
-    validation::issue_id(&mut errors, "issue_id", &issue_id);
+    validation::numeric_id(&mut errors, "issue_id", &issue_id);
     errors.finish()?;
     let token = state.auth_token().await?;
     Ok(Json(

@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 fn checked_issue_id(issue_id: &str) -> Result<(), Error> {
     let mut errors = ValidationErrors::new();
-    validation::issue_id(&mut errors, "issue_id", issue_id);
+    validation::numeric_id(&mut errors, "issue_id", issue_id);
     Ok(errors.finish()?)
 }
 

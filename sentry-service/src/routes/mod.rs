@@ -14,11 +14,15 @@ pub mod operation {
     pub const UPDATE_STATUS: &str = "update_status";
     pub const UPDATE_ASSIGNEE: &str = "update_assignee";
     pub const ADD_COMMENT: &str = "add_comment";
+    pub const UPDATE_COMMENT: &str = "update_comment";
 }
 
-/// gateway answers users (comments); agent does its work (reads, comments, status, assignee); dashboard only reads.
+/// gateway answers users (comments, updated in place); agent does its work (reads, comments, status, assignee); dashboard only reads.
 pub static POLICY: RolePolicy = RolePolicy::new(&[
-    (Role::Gateway, &[operation::ADD_COMMENT]),
+    (
+        Role::Gateway,
+        &[operation::ADD_COMMENT, operation::UPDATE_COMMENT],
+    ),
     (
         Role::Agent,
         &[
@@ -27,6 +31,7 @@ pub static POLICY: RolePolicy = RolePolicy::new(&[
             operation::UPDATE_STATUS,
             operation::UPDATE_ASSIGNEE,
             operation::ADD_COMMENT,
+            operation::UPDATE_COMMENT,
         ],
     ),
     (

@@ -136,4 +136,25 @@ impl SentryApi {
             .json()?;
         Ok(note.into())
     }
+
+    /// Replaces a comment's text (a note the integration wrote).
+    pub async fn update_comment(
+        &self,
+        issue_id: &str,
+        comment_id: &str,
+        text: &str,
+        token: &SecretString,
+        context: &CallContext,
+    ) -> Result<SentryComment, UpstreamError> {
+        let url = self.issue_url(issue_id, &format!("comments/{comment_id}/"));
+        let request = self
+            .request(Method::PUT, &url, token)
+            .json(&json!({ "text": text }));
+        let note: wire::Note = self
+            .http
+            .send(request, Idempotence::Idempotent, context)
+            .await?
+            .json()?;
+        Ok(note.into())
+    }
 }

@@ -67,6 +67,12 @@ async fn operations_outside_the_callers_role_are_a_403() {
             &json!({"text": "hi"}),
         )
         .await,
+        app.put(
+            "/api/v1/sentry/issues/1234567890/comments/4567",
+            DASHBOARD_TOKEN,
+            &json!({"text": "hi"}),
+        )
+        .await,
     ];
     for response in refused {
         let (status, body) = status_and_json(response).await;

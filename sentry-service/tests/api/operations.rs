@@ -271,3 +271,42 @@ async fn adds_a_comment() {
         json!({"text": "Root cause: fix in PR #12"})
     );
 }
+
+#[tokio::test]
+async fn updates_a_comment() {
+    let app = spawn_app().await;
+    Mock::given(method("PUT"))
+        .and(path(
+            "/api/0/organizations/acme/issues/1234567890/comments/4567/",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "4567",
+            "user": {"id": "1", "name": "Agent Integration", "email": "agent@example.com"},
+            "type": "note",
+            "data": {"text": "Fixed in PR #12"},
+            "dateCreated": "2024-03-01T11:00:00.000000Z"
+        })))
+        .expect(1)
+        .mount(&app.sentry)
+        .await;
+
+    let (status, body) = status_and_json(
+        app.put(
+            "/api/v1/sentry/issues/1234567890/comments/4567",
+            GATEWAY_TOKEN,
+            &json!({"text": "Fixed in PR #12"}),
+        )
+        .await,
+    )
+    .await;
+
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["text"], "Fixed in PR #12");
+    let sent = &app.sentry_requests().await[0];
+    assert_eq!(sent.method.as_str(), "PUT");
+    assert_eq!(
+        header(sent, "authorization"),
+        format!("Bearer {AUTH_TOKEN}")
+    );
+    assert_eq!(json_body(sent), json!({"text": "Fixed in PR #12"}));
+}

@@ -48,6 +48,7 @@ async fn the_openapi_document_lists_every_operation() {
             "post /api/v1/sentry/issues/{issue_id}/comments",
             "put /api/v1/sentry/admin/credentials/{name}",
             "put /api/v1/sentry/issues/{issue_id}/assignee",
+            "put /api/v1/sentry/issues/{issue_id}/comments/{comment_id}",
             "put /api/v1/sentry/issues/{issue_id}/status",
         ]
     );
