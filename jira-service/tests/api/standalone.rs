@@ -108,3 +108,31 @@ async fn the_binary_refuses_to_start_without_its_jira_configuration() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("JIRA_BASE_URL"));
 }
+
+#[test]
+fn the_binary_names_the_missing_credential_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = |extra: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_jira-service"));
+        command
+            .current_dir(dir.path())
+            .env_clear()
+            .env("CALLER_TOKENS", CALLER_TOKENS)
+            .env(
+                "CREDENTIALS_KEY",
+                "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+            )
+            .env("JIRA_BASE_URL", "https://example.atlassian.net");
+        for (name, value) in extra {
+            command.env(name, value);
+        }
+        let output = command.output().unwrap();
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+
+    assert!(start(&[]).contains("JIRA_EMAIL + JIRA_API_TOKEN"));
+    assert!(start(&[("JIRA_API_TOKEN", "token")]).contains("JIRA_EMAIL"));
+    assert!(start(&[("JIRA_DEPLOYMENT", "cloud")]).contains("JIRA_EMAIL"));
+    assert!(start(&[("JIRA_DEPLOYMENT", "on-prem")]).contains("JIRA_DEPLOYMENT"));
+}
