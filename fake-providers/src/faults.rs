@@ -1,10 +1,11 @@
 //! Injected faults: the next N requests whose path contains a string answer a chosen status instead of
 //! reaching the fake, so tests can watch a service retry.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -27,6 +28,9 @@ pub struct Fault {
     /// The JSON body to answer (default `{"message": "injected fault"}`).
     #[serde(default)]
     pub body: Option<Value>,
+    /// Extra headers to answer, e.g. `{"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1767225600"}`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 fn one() -> u32 {
@@ -43,6 +47,13 @@ impl Fault {
         }
         if self.count == 0 {
             return Err("count must be at least 1".to_owned());
+        }
+        for (name, value) in &self.headers {
+            if HeaderName::try_from(name.as_str()).is_err()
+                || HeaderValue::try_from(value.as_str()).is_err()
+            {
+                return Err(format!("`{name}: {value}` is not a valid header"));
+            }
         }
         Ok(())
     }
@@ -67,6 +78,14 @@ impl IntoResponse for Fault {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        for (name, value) in &self.headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::try_from(name.as_str()),
+                HeaderValue::try_from(value.as_str()),
+            ) {
+                response.headers_mut().insert(name, value);
+            }
         }
         response
     }

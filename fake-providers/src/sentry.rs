@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
@@ -21,11 +21,19 @@ pub const ORGANIZATION: &str = "demo-org";
 
 pub fn router() -> Router<AppState> {
     let mut router = Router::new();
-    let routes: [(&str, MethodRouter<AppState>); 4] = [
+    let routes: [(&str, MethodRouter<AppState>); 6] = [
         ("issues/{issue_id}", get(get_issue).put(update_issue)),
         ("issues/{issue_id}/events/latest", get(latest_event)),
         ("issues/{issue_id}/comments", get(list_notes).post(add_note)),
         ("issues/{issue_id}/notes", get(list_notes).post(add_note)),
+        (
+            "issues/{issue_id}/comments/{note_id}",
+            put(update_note).delete(delete_note),
+        ),
+        (
+            "issues/{issue_id}/notes/{note_id}",
+            put(update_note).delete(delete_note),
+        ),
     ];
     for (path, method_router) in routes {
         for prefix in ["/api/0/organizations/{org}", "/api/0"] {
@@ -483,14 +491,7 @@ async fn add_note(
 ) -> Answer {
     require_auth(&headers)?;
     let id = issue_id(&params)?;
-    let fields = parse_object(&body)?;
-    let text = match fields.get("text") {
-        Some(Value::String(text)) if !text.trim().is_empty() => text.clone(),
-        Some(Value::String(_)) => {
-            return Err(SentryError::field("text", "This field may not be blank."));
-        }
-        _ => return Err(SentryError::field("text", "This field is required.")),
-    };
+    let text = note_text(&body)?;
     let mut data = state.sentry.lock().expect("sentry lock");
     data.next_note_id += 1;
     let note = Note {
@@ -500,4 +501,61 @@ async fn add_note(
     };
     data.issue(id).notes.push(note.clone());
     Ok((StatusCode::CREATED, Json(note_json(&note))).into_response())
+}
+
+/// The `text` of a note write: required, not blank.
+fn note_text(body: &Bytes) -> Result<String, SentryError> {
+    let fields = parse_object(body)?;
+    match fields.get("text") {
+        Some(Value::String(text)) if !text.trim().is_empty() => Ok(text.clone()),
+        Some(Value::String(_)) => Err(SentryError::field("text", "This field may not be blank.")),
+        _ => Err(SentryError::field("text", "This field is required.")),
+    }
+}
+
+fn note_id(params: &BTreeMap<String, String>) -> Result<u64, SentryError> {
+    params
+        .get("note_id")
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(SentryError::not_found)
+}
+
+/// `{"text": …}` replaces a note's text; answers the note.
+async fn update_note(
+    State(state): State<AppState>,
+    Path(params): Path<BTreeMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
+    require_auth(&headers)?;
+    let id = issue_id(&params)?;
+    let note_id = note_id(&params)?;
+    let text = note_text(&body)?;
+    let mut data = state.sentry.lock().expect("sentry lock");
+    let note = data
+        .issue(id)
+        .notes
+        .iter_mut()
+        .find(|note| note.id == note_id)
+        .ok_or_else(SentryError::not_found)?;
+    note.text = text;
+    Ok(Json(note_json(note)).into_response())
+}
+
+async fn delete_note(
+    State(state): State<AppState>,
+    Path(params): Path<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Answer {
+    require_auth(&headers)?;
+    let id = issue_id(&params)?;
+    let note_id = note_id(&params)?;
+    let mut data = state.sentry.lock().expect("sentry lock");
+    let notes = &mut data.issue(id).notes;
+    let before = notes.len();
+    notes.retain(|note| note.id != note_id);
+    if notes.len() == before {
+        return Err(SentryError::not_found());
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

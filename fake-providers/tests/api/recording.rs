@@ -160,8 +160,11 @@ async fn injected_faults_answer_first_then_wear_off() {
         .await
         .unwrap();
     assert_eq!(added.status(), 201);
-    let github_fault =
-        json!({"path_contains": "/issues/1/comments", "method": "POST", "status": 502});
+    let github_fault = json!({
+        "path_contains": "/issues/1/comments", "method": "POST", "status": 403,
+        "body": {"message": "You have exceeded a secondary rate limit."},
+        "headers": {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1767225600"},
+    });
     app.client
         .post(app.url("/_fake/faults"))
         .json(&github_fault)
@@ -214,7 +217,12 @@ async fn injected_faults_answer_first_then_wear_off() {
         .send()
         .await
         .unwrap();
-    assert_eq!(failed.status(), 502);
+    assert_eq!(failed.status(), 403);
+    assert_eq!(failed.headers()["x-ratelimit-reset"], "1767225600");
+    assert_eq!(
+        json(failed).await["message"],
+        "You have exceeded a secondary rate limit."
+    );
 
     let statuses: Vec<u64> = app
         .recorded(&[("path_contains", "chat.postMessage")])

@@ -145,6 +145,40 @@ async fn notes_are_added_and_listed() {
     let issue = json(app.sentry(Method::GET, ISSUE).send().await.unwrap()).await;
     assert_eq!(issue["numComments"], 2);
 
+    let note_id = note["id"].as_str().unwrap();
+    let updated = app
+        .sentry(Method::PUT, &format!("{ISSUE}comments/{note_id}/"))
+        .json(&json!({"text": "Fixed in #3"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.status(), 200);
+    assert_eq!(json(updated).await["data"]["text"], "Fixed in #3");
+    let missing = app
+        .sentry(Method::PUT, &format!("{ISSUE}comments/1/"))
+        .json(&json!({"text": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let deleted = app
+        .sentry(
+            Method::DELETE,
+            &format!("/api/0/issues/4000123/notes/{note_id}/"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let remaining = json(
+        app.sentry(Method::GET, &format!("{ISSUE}comments/"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(remaining.as_array().unwrap().len(), 1);
+
     let blank = app
         .sentry(Method::POST, &format!("{ISSUE}comments/"))
         .json(&json!({}))
