@@ -218,6 +218,83 @@ impl GithubData {
             .get_mut(&format!("{owner}/{repo}"))
             .ok_or_else(GithubError::not_found)
     }
+
+    /// Creates or replaces issue `number` (what a webhook's issue says), keeping its comments.
+    pub fn seed_issue(
+        &mut self,
+        repository: &str,
+        number: u64,
+        title: String,
+        body: Option<String>,
+        user: String,
+    ) -> Result<(), SeedError> {
+        let (owner, repo) = repository
+            .split_once('/')
+            .ok_or(SeedError::UnknownRepository)?;
+        let repository = self
+            .repository(owner, repo)
+            .map_err(|_| SeedError::UnknownRepository)?;
+        let issue = repository
+            .issue(number)
+            .map_err(|_| SeedError::Invalid("issue numbers start at 1"))?;
+        if issue.pull.is_some() {
+            return Err(SeedError::Invalid("that number is a pull request"));
+        }
+        issue.title = title;
+        issue.body = body;
+        issue.user = user;
+        issue.updated_at = Utc::now();
+        Ok(())
+    }
+
+    /// Adds a comment by `user` (a webhook's triggering comment), with the id the webhook carries when given.
+    pub fn seed_comment(
+        &mut self,
+        repository: &str,
+        number: u64,
+        id: Option<u64>,
+        user: String,
+        body: String,
+    ) -> Result<u64, SeedError> {
+        let next_id = self.next_comment_id;
+        let (owner, repo) = repository
+            .split_once('/')
+            .ok_or(SeedError::UnknownRepository)?;
+        let repository = self
+            .repository(owner, repo)
+            .map_err(|_| SeedError::UnknownRepository)?;
+        repository
+            .issue(number)
+            .map_err(|_| SeedError::Invalid("issue numbers start at 1"))?;
+        let id = id.unwrap_or(next_id);
+        if repository.comments.contains_key(&id) {
+            return Err(SeedError::Exists);
+        }
+        let now = Utc::now();
+        repository.comments.insert(
+            id,
+            Comment {
+                id,
+                issue_number: number,
+                body,
+                user,
+                created_at: now,
+                updated_at: now,
+            },
+        );
+        if id == next_id {
+            self.next_comment_id += 1;
+        }
+        Ok(id)
+    }
+}
+
+/// Why seeding refused.
+#[derive(Debug)]
+pub enum SeedError {
+    UnknownRepository,
+    Exists,
+    Invalid(&'static str),
 }
 
 impl Repository {

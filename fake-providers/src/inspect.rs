@@ -21,7 +21,17 @@ use crate::state::AppState;
         description = "Fake GitHub (/github/api, /github/git), Slack (/slack/api), Jira (/jira) and Sentry (/sentry) \
                        APIs for local runs and tests. This document covers the fake's own /_fake API."
     ),
-    paths(list_requests, clear_requests, list_faults, add_fault, clear_faults)
+    paths(
+        list_requests,
+        clear_requests,
+        list_faults,
+        add_fault,
+        clear_faults,
+        crate::seed::seed_github_issue,
+        crate::seed::seed_github_comment,
+        crate::seed::seed_slack_message,
+        crate::seed::seed_jira_comment
+    )
 )]
 struct FakeApi;
 

@@ -201,6 +201,22 @@ impl Default for JiraData {
 }
 
 impl JiraData {
+    /// Adds a comment by the person (a webhook's triggering comment); answers its id.
+    pub fn seed_comment(&mut self, key: &str, body: String) -> Option<u64> {
+        let id = self.next_comment_id;
+        let issue = self.issue(key).ok()?;
+        let now = Utc::now();
+        issue.comments.push(Comment {
+            id,
+            body: RichText::Wiki(body),
+            by_agent: false,
+            created: now,
+            updated: now,
+        });
+        self.next_comment_id += 1;
+        Some(id)
+    }
+
     /// A `DEMO-n` issue, created on first use.
     fn issue(&mut self, key: &str) -> Result<&mut Issue, JiraError> {
         let number: u64 = key

@@ -10,6 +10,7 @@ pub mod inspect;
 pub mod jira;
 pub mod recorder;
 pub mod repository;
+pub mod seed;
 pub mod sentry;
 pub mod slack;
 pub mod startup;

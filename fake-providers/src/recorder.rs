@@ -1,7 +1,7 @@
 //! Every request a fake provider answers, kept in memory in arrival order, and the middleware that records
 //! them (and applies injected faults first).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
 use axum::body::{Body, Bytes, to_bytes};
@@ -17,6 +17,9 @@ use crate::state::AppState;
 
 /// The largest request body recorded and handed to a fake (GitHub's webhook-sized bodies fit).
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// The most requests kept; the oldest are forgotten first, so a long local run stays bounded.
+pub const MAX_RECORDED: usize = 50_000;
 
 /// Which fake answered a path.
 pub fn provider_of(path: &str) -> Option<&'static str> {
@@ -92,7 +95,7 @@ pub struct Recorder {
 #[derive(Debug, Default)]
 struct RecorderInner {
     last_id: u64,
-    requests: Vec<RecordedRequest>,
+    requests: VecDeque<RecordedRequest>,
 }
 
 impl Recorder {
@@ -100,7 +103,10 @@ impl Recorder {
         let mut inner = self.inner.lock().expect("recorder lock");
         inner.last_id += 1;
         request.id = inner.last_id;
-        inner.requests.push(request);
+        if inner.requests.len() == MAX_RECORDED {
+            inner.requests.pop_front();
+        }
+        inner.requests.push_back(request);
     }
 
     pub fn list(&self, filter: &RequestFilter) -> Vec<RecordedRequest> {

@@ -53,6 +53,47 @@ struct Message {
 }
 
 impl SlackData {
+    /// Adds a message by `user` (a webhook's triggering message) at `ts`, or a new `ts`; answers its `ts`.
+    pub fn seed_message(
+        &mut self,
+        channel: &str,
+        ts: Option<String>,
+        thread_ts: Option<String>,
+        user: String,
+        text: String,
+    ) -> Result<String, &'static str> {
+        if !valid_channel(channel) {
+            return Err("channel_not_found");
+        }
+        let ts = match ts {
+            Some(ts) => ts,
+            None => self.next_ts(),
+        };
+        let messages = self.channels.entry(channel.to_owned()).or_default();
+        if messages.contains_key(&ts) {
+            return Err("message_exists");
+        }
+        if let Some(parent_ts) = &thread_ts
+            && let Some(parent) = messages.get_mut(parent_ts)
+        {
+            parent.thread_ts.get_or_insert_with(|| parent_ts.clone());
+        }
+        messages.insert(
+            ts.clone(),
+            Message {
+                ts: ts.clone(),
+                thread_ts,
+                user,
+                from_bot: false,
+                text,
+                blocks: None,
+                reactions: Vec::new(),
+                edited_ts: None,
+            },
+        );
+        Ok(ts)
+    }
+
     /// A new `ts`, unique and increasing, in Slack's `seconds.micros` form.
     fn next_ts(&mut self) -> String {
         let now = chrono::Utc::now().timestamp_micros();

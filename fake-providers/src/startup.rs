@@ -15,7 +15,7 @@ use crate::configuration::Settings;
 use crate::github::GithubData;
 use crate::repository::{Git, SAMPLE_OWNER, SAMPLE_REPO, git_dir};
 use crate::state::AppState;
-use crate::{git_http, github, inspect, jira, recorder, sentry, slack};
+use crate::{git_http, github, inspect, jira, recorder, seed, sentry, slack};
 
 pub struct Application {
     port: u16,
@@ -106,6 +106,7 @@ fn router(state: AppState) -> Router {
         .nest("/jira", jira::router())
         .nest("/sentry", sentry::router())
         .merge(inspect::router())
+        .merge(seed::router())
         .with_state(state.clone())
         .merge(service_kit::ops::router(
             "fake-providers",

@@ -3,5 +3,6 @@ mod github;
 mod helpers;
 mod jira;
 mod recording;
+mod seeding;
 mod sentry;
 mod slack;
