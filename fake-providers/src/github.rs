@@ -17,6 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::inspect::escape;
 use crate::repository::{DEFAULT_BRANCH, SAMPLE_OWNER, SAMPLE_REPO, git_dir};
 use crate::state::AppState;
 
@@ -1554,13 +1555,6 @@ async fn get_permission(
 
 // ---------------------------------------------------------------------------------------------------------
 // Pages
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// An issue or pull request with its comments and reactions, as a plain page.
 async fn issue_page(

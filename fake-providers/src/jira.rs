@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::inspect::escape;
 use crate::state::AppState;
 
 pub const PROJECT_KEY: &str = "DEMO";
@@ -754,12 +755,6 @@ async fn apply_transition(
     issue.status = *to;
     issue.updated = Utc::now();
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// The browser link the services hand out: the issue, its status and its comments.

@@ -21,7 +21,6 @@ pub struct Application {
     port: u16,
     listener: TcpListener,
     router: Router,
-    state: AppState,
     data_dir: PathBuf,
     /// Removes a temporary data directory when the application is dropped.
     _temporary_dir: Option<tempfile::TempDir>,
@@ -52,7 +51,7 @@ impl Application {
         tracing::info!(git = %version, repositories = %repositories_root.display(), "sample repository ready");
 
         let state = AppState::new(git, repositories_root, GithubData::with_sample_repository());
-        let router = router(state.clone());
+        let router = router(state);
         let listener = service_kit::server::bind(settings.bind_addr)
             .await
             .with_context(|| format!("binding {}", settings.bind_addr))?;
@@ -61,7 +60,6 @@ impl Application {
             port,
             listener,
             router,
-            state,
             data_dir,
             _temporary_dir: temporary_dir,
         })
@@ -73,11 +71,6 @@ impl Application {
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
-    }
-
-    /// The shared state, for tests that look inside.
-    pub fn state(&self) -> AppState {
-        self.state.clone()
     }
 
     /// Serves until SIGTERM or Ctrl-C.
