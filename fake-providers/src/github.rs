@@ -492,17 +492,71 @@ fn user_json(headers: &HeaderMap, login: &str) -> Value {
             "User",
         ),
     };
+    let api = format!("{origin}/github/api/users/{login}");
     json!({
         "login": login,
         "id": id,
         "node_id": format!("MDQ6VXNlcn{id}"),
         "avatar_url": format!("https://avatars.githubusercontent.com/u/{id}?v=4"),
-        "url": format!("{origin}/github/api/users/{login}"),
+        "gravatar_id": "",
+        "url": api,
         "html_url": format!("https://github.com/{login}"),
+        "followers_url": format!("{api}/followers"),
+        "following_url": format!("{api}/following{{/other_user}}"),
+        "gists_url": format!("{api}/gists{{/gist_id}}"),
+        "starred_url": format!("{api}/starred{{/owner}}{{/repo}}"),
+        "subscriptions_url": format!("{api}/subscriptions"),
+        "organizations_url": format!("{api}/orgs"),
+        "repos_url": format!("{api}/repos"),
+        "events_url": format!("{api}/events{{/privacy}}"),
+        "received_events_url": format!("{api}/received_events"),
         "type": kind,
         "site_admin": false,
     })
 }
+
+/// The hypermedia templates of a repository object, relative to its API URL.
+const REPOSITORY_URL_TEMPLATES: &[(&str, &str)] = &[
+    ("archive_url", "/{archive_format}{/ref}"),
+    ("assignees_url", "/assignees{/user}"),
+    ("blobs_url", "/git/blobs{/sha}"),
+    ("branches_url", "/branches{/branch}"),
+    ("collaborators_url", "/collaborators{/collaborator}"),
+    ("comments_url", "/comments{/number}"),
+    ("commits_url", "/commits{/sha}"),
+    ("compare_url", "/compare/{base}...{head}"),
+    ("contents_url", "/contents/{+path}"),
+    ("contributors_url", "/contributors"),
+    ("deployments_url", "/deployments"),
+    ("downloads_url", "/downloads"),
+    ("events_url", "/events"),
+    ("forks_url", "/forks"),
+    ("git_commits_url", "/git/commits{/sha}"),
+    ("git_refs_url", "/git/refs{/sha}"),
+    ("git_tags_url", "/git/tags{/sha}"),
+    ("hooks_url", "/hooks"),
+    ("issue_comment_url", "/issues/comments{/number}"),
+    ("issue_events_url", "/issues/events{/number}"),
+    ("issues_url", "/issues{/number}"),
+    ("keys_url", "/keys{/key_id}"),
+    ("labels_url", "/labels{/name}"),
+    ("languages_url", "/languages"),
+    ("merges_url", "/merges"),
+    ("milestones_url", "/milestones{/number}"),
+    (
+        "notifications_url",
+        "/notifications{?since,all,participating}",
+    ),
+    ("pulls_url", "/pulls{/number}"),
+    ("releases_url", "/releases{/id}"),
+    ("stargazers_url", "/stargazers"),
+    ("statuses_url", "/statuses/{sha}"),
+    ("subscribers_url", "/subscribers"),
+    ("subscription_url", "/subscription"),
+    ("tags_url", "/tags"),
+    ("teams_url", "/teams"),
+    ("trees_url", "/git/trees{/sha}"),
+];
 
 fn author_association(repository: &Repository, login: &str) -> &'static str {
     match login {
@@ -515,7 +569,12 @@ fn author_association(repository: &Repository, login: &str) -> &'static str {
 
 fn repository_json(headers: &HeaderMap, repository: &Repository) -> Value {
     let links = Links::new(headers, &repository.owner, &repository.name);
-    json!({
+    let open_issues = repository
+        .issues
+        .values()
+        .filter(|i| i.state == "open")
+        .count();
+    let mut value = json!({
         "id": repository.id,
         "node_id": format!("MDEwOlJlcG9zaXRvcnk{}", repository.id),
         "name": repository.name,
@@ -530,11 +589,40 @@ fn repository_json(headers: &HeaderMap, repository: &Repository) -> Value {
         "clone_url": links.git,
         "default_branch": repository.default_branch,
         "has_issues": true,
-        "open_issues_count": repository.issues.values().filter(|i| i.state == "open").count(),
+        "open_issues_count": open_issues,
         "created_at": timestamp(&seeded_time()),
         "updated_at": timestamp(&seeded_time()),
+        "pushed_at": timestamp(&seeded_time()),
+        "git_url": links.git,
+        "ssh_url": format!("git@github.com:{}.git", repository.full_name()),
+        "svn_url": links.web,
+        "mirror_url": Value::Null,
+        "homepage": Value::Null,
+        "language": "Rust",
+        "license": Value::Null,
+        "size": 1,
+        "stargazers_count": 0,
+        "watchers_count": 0,
+        "watchers": 0,
+        "forks_count": 0,
+        "forks": 0,
+        "open_issues": open_issues,
+        "archived": false,
+        "disabled": false,
+        "is_template": false,
+        "topics": [],
+        "has_downloads": true,
+        "has_pages": false,
+        "has_projects": true,
+        "has_wiki": true,
+        "web_commit_signoff_required": false,
+        "custom_properties": {},
         "permissions": { "admin": false, "maintain": false, "push": true, "triage": true, "pull": true },
-    })
+    });
+    for (field, template) in REPOSITORY_URL_TEMPLATES {
+        value[*field] = json!(format!("{}{template}", links.api));
+    }
+    value
 }
 
 fn issue_json(headers: &HeaderMap, repository: &Repository, issue: &Issue) -> Value {
@@ -546,6 +634,8 @@ fn issue_json(headers: &HeaderMap, repository: &Repository, issue: &Issue) -> Va
         "url": format!("{}/issues/{number}", links.api),
         "repository_url": links.api,
         "comments_url": format!("{}/issues/{number}/comments", links.api),
+        "events_url": format!("{}/issues/{number}/events", links.api),
+        "labels_url": format!("{}/issues/{number}/labels{{/name}}", links.api),
         "html_url": if issue.pull.is_some() {
             format!("{}/pull/{number}", links.web)
         } else {
@@ -562,6 +652,8 @@ fn issue_json(headers: &HeaderMap, repository: &Repository, issue: &Issue) -> Va
         "assignees": [],
         "milestone": Value::Null,
         "locked": false,
+        "active_lock_reason": Value::Null,
+        "draft": issue.pull.as_ref().is_some_and(|pull| pull.draft),
         "comments": repository.comment_count(number),
         "closed_at": Value::Null,
         "created_at": timestamp(&issue.created_at),
@@ -594,6 +686,7 @@ fn comment_json(headers: &HeaderMap, repository: &Repository, comment: &Comment)
         "created_at": timestamp(&comment.created_at),
         "updated_at": timestamp(&comment.updated_at),
         "author_association": author_association(repository, &comment.user),
+        "performed_via_github_app": Value::Null,
         "reactions": reaction_summary(repository, &ReactionSubject::IssueComment(id), &format!("{}/issues/comments/{id}/reactions", links.api)),
     })
 }
@@ -1076,6 +1169,7 @@ async fn pull_json(
     };
     let links = Links::new(headers, &view.owner, &view.repo);
     let number = view.issue.number;
+    let pull_url = format!("{}/pulls/{number}", links.api);
     let branch = |name: &str, sha: &str| {
         json!({
             "label": format!("{}:{name}", view.owner),
@@ -1088,7 +1182,7 @@ async fn pull_json(
     Ok(json!({
         "id": 7_000_000 + number,
         "node_id": format!("PR_kwDOfake{number}"),
-        "url": format!("{}/pulls/{number}", links.api),
+        "url": pull_url,
         "html_url": format!("{}/pull/{number}", links.web),
         "diff_url": format!("{}/pull/{number}.diff", links.web),
         "patch_url": format!("{}/pull/{number}.patch", links.web),
@@ -1120,6 +1214,28 @@ async fn pull_json(
         "additions": files.iter().map(|f| f.additions).sum::<u64>(),
         "deletions": files.iter().map(|f| f.deletions).sum::<u64>(),
         "changed_files": files.len(),
+        "active_lock_reason": Value::Null,
+        "assignee": Value::Null,
+        "assignees": [],
+        "milestone": Value::Null,
+        "merged_by": Value::Null,
+        "auto_merge": Value::Null,
+        "rebaseable": true,
+        "requested_reviewers": [],
+        "requested_teams": [],
+        "commits_url": format!("{pull_url}/commits"),
+        "review_comments_url": format!("{pull_url}/comments"),
+        "review_comment_url": format!("{}/pulls/comments{{/number}}", links.api),
+        "statuses_url": format!("{}/statuses/{head_sha}", links.api),
+        "_links": {
+            "self": { "href": pull_url },
+            "html": { "href": format!("{}/pull/{number}", links.web) },
+            "issue": { "href": format!("{}/issues/{number}", links.api) },
+            "comments": { "href": format!("{}/issues/{number}/comments", links.api) },
+            "review_comments": { "href": format!("{pull_url}/comments") },
+            "commits": { "href": format!("{pull_url}/commits") },
+            "statuses": { "href": format!("{}/statuses/{head_sha}", links.api) },
+        },
     }))
 }
 

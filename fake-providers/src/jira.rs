@@ -456,6 +456,15 @@ fn issue_json(
     } else {
         RichText::Wiki(issue.description.clone()).for_version(version)
     };
+    let done = STATUSES[issue.status].3 == "done";
+    let (resolution, resolution_date) = if done {
+        (
+            json!({ "self": format!("{api}/resolution/10000"), "id": "10000", "name": "Done", "description": "Work has been completed on this issue." }),
+            json!(timestamp(&issue.updated)),
+        )
+    } else {
+        (Value::Null, Value::Null)
+    };
     let all_fields = json!({
         "summary": issue.summary,
         "description": description,
@@ -476,6 +485,31 @@ fn issue_json(
         "created": timestamp(&issue.created),
         "updated": timestamp(&issue.updated),
         "comment": comment_page(headers, version, issue),
+        "resolution": resolution,
+        "resolutiondate": resolution_date,
+        "components": [],
+        "fixVersions": [],
+        "versions": [],
+        "subtasks": [],
+        "issuelinks": [],
+        "attachment": [],
+        "duedate": Value::Null,
+        "environment": Value::Null,
+        "security": Value::Null,
+        "lastViewed": Value::Null,
+        "progress": { "progress": 0, "total": 0 },
+        "aggregateprogress": { "progress": 0, "total": 0 },
+        "timetracking": {},
+        "timeestimate": Value::Null,
+        "timeoriginalestimate": Value::Null,
+        "timespent": Value::Null,
+        "aggregatetimeestimate": Value::Null,
+        "aggregatetimeoriginalestimate": Value::Null,
+        "aggregatetimespent": Value::Null,
+        "workratio": -1,
+        "worklog": { "startAt": 0, "maxResults": 20, "total": 0, "worklogs": [] },
+        "votes": { "self": format!("{api}/issue/{}/votes", issue.key), "votes": 0, "hasVoted": false },
+        "watches": { "self": format!("{api}/issue/{}/watchers", issue.key), "watchCount": 1, "isWatching": true },
     });
     let fields = match wanted {
         None => all_fields,

@@ -2,6 +2,9 @@
 //! smart HTTP, Slack Web API, Jira REST v2/v3, Sentry web API), recording every request it answers so local
 //! runs and cross-process tests can see exactly what reached "the provider".
 
+// The provider objects are large `json!` literals, as the providers document them.
+#![recursion_limit = "256"]
+
 pub mod configuration;
 pub mod faults;
 pub mod git_http;

@@ -237,6 +237,8 @@ fn issue_json(headers: &HeaderMap, issue: &Issue) -> Value {
         "assignedTo": issue.assigned_to,
         "isBookmarked": false,
         "isSubscribed": true,
+        "subscriptionDetails": Value::Null,
+        "shareId": Value::Null,
         "hasSeen": false,
         "annotations": [],
         "issueType": "error",

@@ -1,3 +1,4 @@
+mod conformance;
 mod git;
 mod github;
 mod helpers;
