@@ -214,7 +214,10 @@ impl Git {
 
     /// Creates the sample repository as a bare repository at `git_dir` unless it already exists.
     pub async fn ensure_sample_repository(&self, git_dir: &Path) -> anyhow::Result<()> {
-        if git_dir.join("HEAD").exists() {
+        // A start interrupted half-way leaves a repository without its branch: finish it then.
+        if git_dir.join("HEAD").exists()
+            && self.branch_sha(git_dir, DEFAULT_BRANCH).await?.is_some()
+        {
             return Ok(());
         }
         let work = tempfile::tempdir().context("creating a work tree for the sample repository")?;

@@ -278,3 +278,19 @@ async fn a_data_directory_keeps_the_repositories_across_restarts() {
     assert_eq!(json(kept).await["object"]["sha"], sha.as_str());
     assert!(data.path().join("repos/demo/sample-repo.git/HEAD").exists());
 }
+
+#[tokio::test]
+async fn a_sample_repository_left_without_its_branch_is_completed_at_start() {
+    let data = tempfile::tempdir().unwrap();
+    let bare = data.path().join("repos/demo/sample-repo.git");
+    std::fs::create_dir_all(&bare).unwrap();
+    assert!(git(&bare, &["init", "--quiet", "--bare"]).await.0);
+
+    let app = spawn_app_in(data.path()).await;
+    let main = app
+        .github(Method::GET, "/repos/demo/sample-repo/git/ref/heads/main")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(main.status(), 200);
+}
