@@ -96,6 +96,34 @@ end
 return #due
 ";
 
+// KEYS: the task streams in reading order; ARGV: group, consumer, count.
+// Reads from the first stream that has new entries: {stream index, id, has envelope, envelope, …} or {}.
+const READ_SCRIPT: &str = r"
+for i, key in ipairs(KEYS) do
+  local reply = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', key, '>')
+  if reply and reply[1] and #reply[1][2] > 0 then
+    local out = {i}
+    for _, entry in ipairs(reply[1][2]) do
+      local fields = entry[2]
+      local envelope = false
+      for f = 1, #fields, 2 do
+        if fields[f] == 'envelope' then envelope = fields[f + 1] end
+      end
+      table.insert(out, entry[1])
+      if envelope then
+        table.insert(out, 1)
+        table.insert(out, envelope)
+      else
+        table.insert(out, 0)
+        table.insert(out, '')
+      end
+    end
+    return out
+  end
+end
+return {}
+";
+
 #[derive(Clone)]
 pub struct QueueConsumer {
     pool: Pool,
@@ -104,6 +132,7 @@ pub struct QueueConsumer {
     settle_script: Script,
     renew_script: Script,
     promote_script: Script,
+    read_script: Script,
 }
 
 /// Every this many reads, the lower priorities are read first, so a busy `high` stream cannot starve them.
@@ -118,6 +147,7 @@ impl QueueConsumer {
             settle_script: Script::new(SETTLE_SCRIPT),
             renew_script: Script::new(RENEW_SCRIPT),
             promote_script: Script::new(PROMOTE_SCRIPT),
+            read_script: Script::new(READ_SCRIPT),
         }
     }
 
@@ -138,31 +168,47 @@ impl QueueConsumer {
         }
     }
 
-    /// Up to `count` new entries without blocking, from the first stream in `order` that has any.
+    /// Up to `count` new entries without blocking, from the first stream in `order` that has any
+    /// (one round trip: the streams are tried in a script).
     pub async fn read_now(
         &self,
         connection: &mut redis::aio::MultiplexedConnection,
         order: [Priority; 3],
         count: usize,
     ) -> redis::RedisResult<Vec<Delivery>> {
+        let mut invocation = self.read_script.prepare_invoke();
         for priority in order {
-            let reply: Option<StreamReadReply> = redis::cmd("XREADGROUP")
-                .arg("GROUP")
-                .arg(CONSUMER_GROUP)
-                .arg(&self.consumer)
-                .arg("COUNT")
-                .arg(count)
-                .arg("STREAMS")
-                .arg(self.keys.task_stream(priority))
-                .arg(">")
-                .query_async(connection)
-                .await?;
-            let deliveries = self.deliveries(reply);
-            if !deliveries.is_empty() {
-                return Ok(deliveries);
-            }
+            invocation.key(self.keys.task_stream(priority));
         }
-        Ok(Vec::new())
+        let reply: Vec<redis::Value> = invocation
+            .arg(CONSUMER_GROUP)
+            .arg(&self.consumer)
+            .arg(count)
+            .invoke_async(connection)
+            .await?;
+        let Some((first, entries)) = reply.split_first() else {
+            return Ok(Vec::new());
+        };
+        let index: usize = redis::from_redis_value_ref(first)?;
+        let priority = order[index.saturating_sub(1).min(2)];
+        let stream = self.keys.task_stream(priority);
+        let mut deliveries = Vec::with_capacity(entries.len() / 3);
+        for entry in entries.chunks_exact(3) {
+            let has_envelope: i64 = redis::from_redis_value_ref(&entry[1])?;
+            deliveries.push(Delivery {
+                priority,
+                stream: stream.clone(),
+                entry_id: redis::from_redis_value_ref(&entry[0])?,
+                raw_envelope: if has_envelope == 1 {
+                    Some(redis::from_redis_value_ref(&entry[2])?)
+                } else {
+                    None
+                },
+                delivery_count: 1,
+                reclaimed: None,
+            });
+        }
+        Ok(deliveries)
     }
 
     /// Blocks up to `block` for one new entry on any stream (one per stream at most).

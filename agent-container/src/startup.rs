@@ -57,12 +57,15 @@ impl ReadinessCheck for AcceptingTasks {
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+    pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
         service_kit::telemetry::metrics_handle();
-        std::fs::create_dir_all(&settings.workdir).map_err(|source| StartupError::Workdir {
-            path: settings.workdir.display().to_string(),
-            source,
-        })?;
+        let workdir = std::fs::create_dir_all(&settings.workdir)
+            .and_then(|()| std::fs::canonicalize(&settings.workdir))
+            .map_err(|source| StartupError::Workdir {
+                path: settings.workdir.display().to_string(),
+                source,
+            })?;
+        settings.workdir = workdir;
         let settings = Arc::new(settings);
         let pool =
             service_kit::redis::pool(&settings.common.redis_url, settings.concurrency * 2 + 4)?;

@@ -210,6 +210,17 @@ impl Worker {
         let task_id = envelope.task_id;
         let attempt = envelope.attempt + (delivery.delivery_count as u32).saturating_sub(1);
         self.board.assign(slot, &envelope, attempt);
+        if let Err(e) = self.logs.create_task_dir(&task_id) {
+            tracing::error!(%task_id, error = %e, "could not create the task's log directory");
+        }
+        let previous_error = if attempt > 1 {
+            self.logs
+                .read_metadata(&task_id)
+                .ok()
+                .and_then(|m| m.last_error)
+        } else {
+            None
+        };
         if let Some(reclaim) = &delivery.reclaimed {
             metrics::counter!("agent_reclaims_total").increment(1);
             self.log_queue(
@@ -235,15 +246,10 @@ impl Worker {
             return None;
         }
         if attempt > self.settings.max_attempts {
-            let last_error = self
-                .logs
-                .read_metadata(&task_id)
-                .ok()
-                .and_then(|m| m.last_error);
             let error = format!(
                 "delivered {attempt} times (MAX_ATTEMPTS {}) without finishing: its worker stopped each time{}",
                 self.settings.max_attempts,
-                last_error
+                previous_error
                     .map(|e| format!("; last error: {e}"))
                     .unwrap_or_default()
             );
@@ -291,7 +297,7 @@ impl Worker {
             TaskStatus::Running,
             attempt,
             Some(self.worker_id()),
-            None,
+            previous_error,
         );
 
         let run_token = CancellationToken::new();
@@ -329,6 +335,9 @@ impl Worker {
             Some(Interruption::Cancelled) => {
                 self.finish(delivery, &envelope, attempt, TaskStatus::Cancelled, &run)
                     .await;
+            }
+            None if !self.still_owned(delivery, &task_id).await => {
+                tracing::warn!(%task_id, "lease lost as the run ended; another worker owns the task, nothing is recorded");
             }
             None => self.settle_run(delivery, &envelope, attempt, &run).await,
         }
@@ -377,6 +386,15 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Whether this worker still holds the delivery (renewing it), so only the holder writes the task's files.
+    /// When Redis cannot tell, the settlement's own ownership check decides.
+    async fn still_owned(&self, delivery: &Delivery, task_id: &TaskId) -> bool {
+        self.consumer
+            .renew(delivery, task_id, None)
+            .await
+            .map_or(true, |(owned, _)| owned)
     }
 
     /// Settles a run that ended by itself.
@@ -632,35 +650,25 @@ impl Worker {
         last_error: Option<String>,
     ) {
         let task_id = &envelope.task_id;
-        let previous = self.logs.read_metadata(task_id).ok();
         let metadata = TaskMetadata {
             task_id: *task_id,
             status,
-            created_at: previous
-                .as_ref()
-                .map_or(envelope.created_at, |m| m.created_at),
+            // The gateway's `queued` metadata and a re-queue both keep the envelope's creation time.
+            created_at: envelope.created_at,
             updated_at: Utc::now(),
             attempt,
             run: envelope.run,
             worker: worker.map(str::to_owned),
-            last_error: last_error.or_else(|| previous.and_then(|m| m.last_error)),
+            last_error,
             envelope: envelope.clone(),
         };
-        if let Err(e) = self
-            .logs
-            .create_task_dir(task_id)
-            .and_then(|_| self.logs.write_json(task_id, LogFile::Metadata, &metadata))
-        {
+        if let Err(e) = self.logs.write_json(task_id, LogFile::Metadata, &metadata) {
             tracing::error!(%task_id, error = %e, "could not write metadata.json");
         }
     }
 
     fn log_queue(&self, task_id: &TaskId, kind: &str, fields: Value) {
-        let written = self
-            .logs
-            .create_task_dir(task_id)
-            .and_then(|_| self.logs.append(task_id, LogFile::QueueFlow, kind, fields));
-        if let Err(e) = written {
+        if let Err(e) = self.logs.append(task_id, LogFile::QueueFlow, kind, fields) {
             tracing::error!(%task_id, error = %e, "could not append to 03-queue-flow.jsonl");
         }
     }

@@ -17,13 +17,17 @@ pub struct Workspace {
 
 impl Workspace {
     /// A fresh, empty directory `{root}/{task_id}` (whatever a previous attempt left there is removed).
+    /// `root` exists and is absolute (made so at start).
     pub fn create(root: &Path, task_id: &TaskId) -> std::io::Result<Self> {
         let path = root.join(task_id.to_string());
-        remove_dir(&path)?;
-        std::fs::create_dir_all(&path)?;
-        Ok(Self {
-            path: std::fs::canonicalize(&path)?,
-        })
+        match std::fs::create_dir(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                remove_dir(&path)?;
+                std::fs::create_dir(&path)?;
+            }
+            other => other?,
+        }
+        Ok(Self { path })
     }
 
     /// Where the containment supervisor records the agent's exit status (outside the workspace).

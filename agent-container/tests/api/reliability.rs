@@ -320,3 +320,25 @@ async fn higher_priorities_go_first_without_starving_the_lower_ones() {
     );
     assert!(priorities[..first_low].iter().all(|p| *p == Priority::High));
 }
+
+#[tokio::test]
+async fn a_running_task_keeps_its_lease_and_is_never_handed_out_twice() {
+    let ctx = TestContext::new().await;
+    let cli = slow_cli(&ctx, 4000);
+    let env = [("AGENT_CLAUDE_BIN", cli.as_str()), ("AGENT_LEASE", "1s")];
+    let first = WorkerProcess::spawn(&ctx, &env).await;
+    let task = envelope(Command::Fix, Priority::Normal);
+    ctx.enqueue(&task).await;
+    wait_until_running(&ctx, &task, &first).await;
+    let _second = WorkerProcess::spawn(&ctx, &env).await;
+
+    let metadata = ctx
+        .wait_for_status(&task.task_id, "succeeded", Duration::from_secs(30))
+        .await;
+    assert_eq!(metadata.attempt, 1);
+    assert_eq!(completions(&ctx), 1);
+    assert_eq!(
+        ctx.types(&task.task_id, LogFile::QueueFlow),
+        ["queued", "dequeued", "worker_assigned"]
+    );
+}
