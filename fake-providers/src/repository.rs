@@ -259,6 +259,9 @@ impl Git {
             ],
         )
         .await?;
+        // Re-initialising keeps an existing HEAD: point it at the default branch either way.
+        let head = format!("refs/heads/{DEFAULT_BRANCH}");
+        self.run(git_dir, &["symbolic-ref", "HEAD", &head]).await?;
         let destination = git_dir.display().to_string();
         self.run(
             work.path(),

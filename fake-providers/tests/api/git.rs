@@ -293,4 +293,13 @@ async fn a_sample_repository_left_without_its_branch_is_completed_at_start() {
         .await
         .unwrap();
     assert_eq!(main.status(), 200);
+    let work = tempfile::tempdir().unwrap();
+    let (cloned, _, stderr) = git(
+        work.path(),
+        &["clone", "--quiet", &app.git_url("demo/sample-repo"), "c"],
+    )
+    .await;
+    assert!(cloned, "{stderr}");
+    assert!(stderr.is_empty(), "the clone checks out main: {stderr}");
+    assert!(work.path().join("c/src/main.rs").exists());
 }
