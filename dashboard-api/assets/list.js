@@ -116,6 +116,13 @@
   form.addEventListener("submit", e => { e.preventDefault(); cursor = null; load(true); });
   document.getElementById("clear").addEventListener("click", () => { form.reset(); cursor = null; load(true); });
   more.addEventListener("click", () => load(false));
+  // "/" jumps to the search box, as on most sites.
+  document.addEventListener("keydown", event => {
+    if (event.key === "/" && !["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName)) {
+      event.preventDefault();
+      form.elements.q.focus();
+    }
+  });
   loadFiltersFromUrl();
   load(true);
   setInterval(refresh, REFRESH_MS);

@@ -44,7 +44,7 @@
 
   function isError(event, kind) {
     return Boolean(event.corrupt) || /error|fail|dead_letter/.test(kind) || event.is_error === true || event.ok === false
-      || (typeof event.status === "number" && event.status >= 400) || (typeof event.error === "string" && event.error.length > 0);
+      || (typeof event.status === "number" && event.status >= 400) || ["failed", "dead_lettered"].includes(event.status) || (typeof event.error === "string" && event.error.length > 0);
   }
 
   function extras(event, skip) {

@@ -48,6 +48,7 @@ const INDEXES: &[(&str, &str)] = &[
     ("tasks_by_command", "command, task_id"),
     ("tasks_by_scope", "scope, task_id"),
     ("tasks_by_actor", "actor, task_id"),
+    ("tasks_by_actor_id", "actor_id, task_id"),
     ("tasks_by_created_at", "created_at"),
     ("tasks_by_updated_at", "updated_at"),
 ];

@@ -134,14 +134,14 @@ fn line_events(tails: &mut [StreamTail]) -> Vec<Event> {
                 "{{\"stream\":\"{name}\",\"line\":{number},\"event\":{}}}",
                 String::from_utf8_lossy(&rendered)
             );
+            // Earlier streams are already complete up to their `lines()`; later ones were not read yet
+            // in this round, so their position in the id is the one they had before it.
             let id = tails
                 .iter()
                 .enumerate()
                 .map(|(i, t)| if i == index { number } else { t.lines() }.to_string())
                 .collect::<Vec<_>>()
                 .join(".");
-            // Earlier streams are already complete up to their `lines()`; later ones were not read yet
-            // in this round, so their position in the id is the one they had before it.
             events.push(Event::default().event("line").id(id).data(data));
         }
     }

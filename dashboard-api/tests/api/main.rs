@@ -5,6 +5,7 @@ mod dead_letters;
 mod helpers;
 mod live;
 mod logs;
+mod openapi;
 mod postgres;
 mod reindex;
 mod retention;
