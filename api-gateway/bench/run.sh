@@ -5,7 +5,7 @@
 #   api-gateway/bench/run.sh            # from the workspace root; needs wrk, redis-server running, python3
 #
 # Knobs: DURATION (default 20s), CONNECTIONS (32), THREADS (2), DELIVERIES (5000 prepared bodies),
-# REDIS_URL (redis://127.0.0.1:6379). ACTOR_RATE_LIMIT_PER_MINUTE=0: the load comes from 40 actors.
+# REDIS_URL (redis://127.0.0.1:6379), BUILD=0 to use the release binaries already built. ACTOR_RATE_LIMIT_PER_MINUTE=0: the load comes from 40 actors.
 set -euo pipefail
 
 DURATION=${DURATION:-20s}
@@ -32,7 +32,7 @@ trap cleanup EXIT
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 cd "$ROOT"
-cargo build --release -p api-gateway --bins >&2
+if [ "${BUILD:-1}" != 0 ]; then cargo build --release -p api-gateway --bins >&2; fi
 python3 "$BENCH/prepare.py" --out "$WORK/requests.txt" --count "$DELIVERIES" --secret "$SECRET" >&2
 
 wait_for_port() {
@@ -78,7 +78,7 @@ log_lines=$(wc -l <"$WORK/gateway.log")
 
 echo "== redis-benchmark XADD baseline" >&2
 envelope=$(head -c 900 /dev/zero | tr '\0' 'x')
-xadd=$(redis-benchmark -u "$REDIS_URL" -c "$CONNECTIONS" -n 200000 -q XADD bench:xadd '*' envelope "$envelope" | tr '\r' '\n' | awk '/requests per second/ {print $2}' | tail -1)
+xadd=$(redis-benchmark -u "$REDIS_URL" -c "$CONNECTIONS" -n 200000 -q XADD bench:xadd '*' envelope "$envelope" | tr '\r' '\n' | awk '/requests per second/ {for (i = 1; i <= NF; i++) if ($i == "requests") value = $(i - 1)} END {print value}')
 
 bare_rps=$(value bare RPS); gateway_rps=$(value gateway RPS)
 cat <<REPORT
@@ -90,7 +90,7 @@ cat <<REPORT
 | peak RSS | $((bare_rss / 1024)) MiB | $((gateway_rss / 1024)) MiB |
 | answers 202 / 200 / other | $(value bare STATUS_202) / $(value bare STATUS_200) / $(value bare STATUS_OTHER) | $accepted / $(value gateway STATUS_200) / $(value gateway STATUS_OTHER) |
 | tasks on the streams / task directories | — | $queued / $task_dirs |
-| tasks lost (202s not on a stream) | — | $((accepted - queued)) |
+| tasks lost (202s not on a stream) | — | $(( accepted > queued ? accepted - queued : 0 )) (entries beyond the 202s: requests in flight when wrk stopped) |
 | gateway JSON log lines | — | $log_lines |
 
 redis-benchmark XADD (900-byte field, $CONNECTIONS connections): $xadd requests/s

@@ -14,8 +14,10 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
 pub const DEFAULT_TRIGGER: &str = "@agent";
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 30;
 pub const DEFAULT_TRUSTED_ASSOCIATIONS: &str = "OWNER,MEMBER,COLLABORATOR";
-pub const DEFAULT_COMMAND_PRIORITIES: &str = "fix:high,investigate:high,review:normal,ask:normal,explain:low";
-pub const DEFAULT_SENTRY_RULES: &str = "issue.created:investigate,event_alert.triggered:investigate";
+pub const DEFAULT_COMMAND_PRIORITIES: &str =
+    "fix:high,investigate:high,review:normal,ask:normal,explain:low";
+pub const DEFAULT_SENTRY_RULES: &str =
+    "issue.created:investigate,event_alert.triggered:investigate";
 pub const DEFAULT_SLACK_SLASH_COMMAND: &str = "/agent";
 pub const DEFAULT_REDIS_POOL_SIZE: usize = 32;
 pub const DEFAULT_QUEUE_METRICS_INTERVAL_SECONDS: u64 = 10;
@@ -105,13 +107,15 @@ impl Settings {
         Ok(Self {
             common: CommonSettings::from_env(DEFAULT_PORT)?,
             max_body_bytes: configuration::parse_or("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
-            agent_trigger: configuration::var("AGENT_TRIGGER").unwrap_or_else(|| DEFAULT_TRIGGER.to_owned()),
+            agent_trigger: configuration::var("AGENT_TRIGGER")
+                .unwrap_or_else(|| DEFAULT_TRIGGER.to_owned()),
             actor_rate_limit_per_minute: configuration::parse_or(
                 "ACTOR_RATE_LIMIT_PER_MINUTE",
                 DEFAULT_RATE_LIMIT_PER_MINUTE,
             )?,
             command_priorities: parse_command_priorities(
-                &configuration::var("COMMAND_PRIORITIES").unwrap_or_else(|| DEFAULT_COMMAND_PRIORITIES.to_owned()),
+                &configuration::var("COMMAND_PRIORITIES")
+                    .unwrap_or_else(|| DEFAULT_COMMAND_PRIORITIES.to_owned()),
             )
             .map_err(|reason| invalid("COMMAND_PRIORITIES", reason))?,
             redis_pool_size: configuration::parse_or("REDIS_POOL_SIZE", DEFAULT_REDIS_POOL_SIZE)?,
@@ -143,7 +147,8 @@ impl Settings {
             sentry: SentrySettings {
                 secrets: secret_list("SENTRY_CLIENT_SECRET")?,
                 trigger_rules: parse_sentry_rules(
-                    &configuration::var("SENTRY_TRIGGER_RULES").unwrap_or_else(|| DEFAULT_SENTRY_RULES.to_owned()),
+                    &configuration::var("SENTRY_TRIGGER_RULES")
+                        .unwrap_or_else(|| DEFAULT_SENTRY_RULES.to_owned()),
                 )
                 .map_err(|reason| invalid("SENTRY_TRIGGER_RULES", reason))?,
                 default_org: configuration::var("SENTRY_ORG"),
@@ -154,7 +159,10 @@ impl Settings {
 
     /// The queue a command goes to.
     pub fn priority_of(&self, command: Command) -> Priority {
-        self.command_priorities.get(&command).copied().unwrap_or(Priority::Normal)
+        self.command_priorities
+            .get(&command)
+            .copied()
+            .unwrap_or(Priority::Normal)
     }
 
     /// Whether a provider has at least one way to authenticate its deliveries.
@@ -177,7 +185,10 @@ fn invalid(name: &str, reason: String) -> ConfigError {
 }
 
 fn lowercase_set(name: &str) -> HashSet<String> {
-    configuration::list(name).into_iter().map(|s| s.to_lowercase()).collect()
+    configuration::list(name)
+        .into_iter()
+        .map(|s| s.to_lowercase())
+        .collect()
 }
 
 /// A comma-separated list of secrets (`NAME` or the file `NAME_FILE`), so a secret rotates without downtime.
@@ -216,10 +227,13 @@ pub fn parse_sentry_rules(text: &str) -> Result<HashMap<String, Command>, String
 }
 
 fn pairs(text: &str) -> impl Iterator<Item = (&str, &str)> {
-    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|pair| {
-        let (left, right) = pair.split_once(':').unwrap_or((pair, ""));
-        (left.trim(), right.trim())
-    })
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|pair| {
+            let (left, right) = pair.split_once(':').unwrap_or((pair, ""));
+            (left.trim(), right.trim())
+        })
 }
 
 #[cfg(test)]

@@ -74,17 +74,28 @@ pub struct VerifiedDelivery<'a> {
 
 impl VerifiedDelivery<'_> {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
     }
 
     pub fn required_header(&self, name: &'static str) -> Result<&str, WebhookError> {
-        self.header(name).filter(|v| !v.is_empty()).ok_or(WebhookError::MissingHeader(name))
+        self.header(name)
+            .filter(|v| !v.is_empty())
+            .ok_or(WebhookError::MissingHeader(name))
     }
 
     /// The media type without parameters, lowercased (`application/json`).
     pub fn media_type(&self) -> String {
         self.header("content-type")
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
             .unwrap_or_default()
     }
 }
@@ -102,8 +113,16 @@ pub enum Standing {
 }
 
 /// Applies a provider's actor and scope rules. `names` are the actor's id, login and the like.
-pub fn judge_actor(rules: &ActorRules, names: &[&str], scope: Option<&str>) -> Result<Standing, &'static str> {
-    let listed = |set: &HashSet<String>| names.iter().any(|n| !n.is_empty() && set.contains(&n.to_lowercase()));
+pub fn judge_actor(
+    rules: &ActorRules,
+    names: &[&str],
+    scope: Option<&str>,
+) -> Result<Standing, &'static str> {
+    let listed = |set: &HashSet<String>| {
+        names
+            .iter()
+            .any(|n| !n.is_empty() && set.contains(&n.to_lowercase()))
+    };
     if listed(&rules.agent_accounts) {
         return Err(reason::BOT_ACTOR);
     }

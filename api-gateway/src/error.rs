@@ -47,9 +47,10 @@ impl WebhookError {
                 "provider_not_configured",
                 format!("{provider} webhooks are not configured on this gateway"),
             ),
-            Self::Signature(SignatureError::NotConfigured) => {
-                ErrorResponse::unauthorized("provider_not_configured", "this provider is not configured")
-            }
+            Self::Signature(SignatureError::NotConfigured) => ErrorResponse::unauthorized(
+                "provider_not_configured",
+                "this provider is not configured",
+            ),
             Self::Signature(error) => ErrorResponse::unauthorized(error.code(), error.to_string()),
             Self::PayloadTooLarge { limit } => ErrorResponse::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -57,15 +58,21 @@ impl WebhookError {
                 self.to_string(),
             )
             .with_details(json!({ "limit_bytes": limit })),
-            Self::UnreadableBody(_) => ErrorResponse::bad_request("malformed_body", self.to_string()),
+            Self::UnreadableBody(_) => {
+                ErrorResponse::bad_request("malformed_body", self.to_string())
+            }
             Self::UnsupportedMediaType(_) => ErrorResponse::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 self.to_string(),
             ),
-            Self::MissingHeader(name) => ErrorResponse::bad_request("missing_header", self.to_string())
-                .with_details(json!({ "header": name })),
-            Self::MalformedBody(_) => ErrorResponse::bad_request("malformed_body", self.to_string()),
+            Self::MissingHeader(name) => {
+                ErrorResponse::bad_request("missing_header", self.to_string())
+                    .with_details(json!({ "header": name }))
+            }
+            Self::MalformedBody(_) => {
+                ErrorResponse::bad_request("malformed_body", self.to_string())
+            }
             Self::QueueUnavailable(cause) => {
                 tracing::error!(error = %cause, "task queue unavailable");
                 ErrorResponse::new(

@@ -82,7 +82,10 @@ pub async fn create_task(
     run_blocking(move || prepare_task_dir(&logs, &prepared, &request, times, &received)).await;
 
     let dedup_refs: Vec<&str> = dedup_keys.iter().map(String::as_str).collect();
-    let outcome = state.queue.enqueue_deduplicated(&envelope, &dedup_refs).await;
+    let outcome = state
+        .queue
+        .enqueue_deduplicated(&envelope, &dedup_refs)
+        .await;
     let entry_id = match outcome {
         Ok(EnqueueOutcome::Queued { entry_id }) => entry_id,
         Ok(EnqueueOutcome::Duplicate { task_id: original }) => {
@@ -147,7 +150,10 @@ async fn precheck(
             .keys()
             .actor_rate(request.provider, &request.actor.id, minute);
         pipe.cmd("INCR").arg(&key);
-        pipe.cmd("EXPIRE").arg(&key).arg(RATE_WINDOW_TTL_SECONDS).ignore();
+        pipe.cmd("EXPIRE")
+            .arg(&key)
+            .arg(RATE_WINDOW_TTL_SECONDS)
+            .ignore();
     }
     let mut connection = state
         .queue
@@ -190,9 +196,9 @@ async fn precheck(
 }
 
 fn duplicate_answer(original: &str) -> Result<WebhookAnswer, WebhookError> {
-    let task_id = original
-        .parse()
-        .map_err(|_| WebhookError::QueueUnavailable(format!("a dedup key holds `{original}`, not a task id")))?;
+    let task_id = original.parse().map_err(|_| {
+        WebhookError::QueueUnavailable(format!("a dedup key holds `{original}`, not a task id"))
+    })?;
     Ok(WebhookAnswer::Duplicate { task_id })
 }
 
@@ -213,7 +219,8 @@ fn prepare_task_dir(
         log_write_failed("directory", task_id, &error);
         return;
     }
-    if let Err(error) = logs.write_json(task_id, LogFile::Metadata, &TaskMetadata::queued(envelope)) {
+    if let Err(error) = logs.write_json(task_id, LogFile::Metadata, &TaskMetadata::queued(envelope))
+    {
         log_write_failed(LogFile::Metadata.file_name(), task_id, &error);
     }
     let input = json!({
@@ -233,7 +240,11 @@ fn prepare_task_dir(
             "received",
             json!({ "provider": request.provider, "body_bytes": received.body_bytes, "headers": received.headers }),
         ),
-        (times.validated, "validation", json!({ "signature": "valid" })),
+        (
+            times.validated,
+            "validation",
+            json!({ "signature": "valid" }),
+        ),
         (times.parsed, "parsing", json!({ "event": request.event })),
         (
             times.matched,
@@ -293,9 +304,18 @@ async fn run_blocking(work: impl FnOnce() + Send + 'static) {
 
 /// Header names whose values are credentials.
 fn is_sensitive_header(name: &str) -> bool {
-    ["signature", "token", "cookie", "authorization", "secret", "api-key", "apikey", "password"]
-        .iter()
-        .any(|word| name.contains(word))
+    [
+        "signature",
+        "token",
+        "cookie",
+        "authorization",
+        "secret",
+        "api-key",
+        "apikey",
+        "password",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
 }
 
 /// The request headers as a JSON object, with signatures, tokens and cookies replaced by `[redacted]`.
@@ -317,7 +337,9 @@ pub fn redacted_query(query: &str) -> String {
     query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if is_sensitive_header(&name.to_ascii_lowercase()) => format!("{name}=[redacted]"),
+            Some((name, _)) if is_sensitive_header(&name.to_ascii_lowercase()) => {
+                format!("{name}=[redacted]")
+            }
             _ => pair.to_owned(),
         })
         .collect::<Vec<_>>()
@@ -332,7 +354,10 @@ mod tests {
     #[test]
     fn redacts_credentials() {
         let mut headers = HeaderMap::new();
-        headers.insert("x-hub-signature-256", HeaderValue::from_static("sha256=abc"));
+        headers.insert(
+            "x-hub-signature-256",
+            HeaderValue::from_static("sha256=abc"),
+        );
         headers.insert("cookie", HeaderValue::from_static("a=b"));
         headers.insert("x-github-event", HeaderValue::from_static("issue_comment"));
         let shown = redacted_headers(&headers);

@@ -8,7 +8,10 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     for provider in contracts::Provider::ALL {
         if !settings.is_configured(provider) {
-            tracing::warn!(provider = provider.as_str(), "no secret configured: its deliveries get 401");
+            tracing::warn!(
+                provider = provider.as_str(),
+                "no secret configured: its deliveries get 401"
+            );
         }
     }
     let application = Application::build(settings).await?;

@@ -20,7 +20,9 @@ pub fn parse_command(text: &str) -> ParsedCommand {
         Some(split) => (&text[..split], text[split..].trim()),
         None => (text, ""),
     };
-    let word = first.trim_end_matches([':', ',', '.', '!', ';']).to_lowercase();
+    let word = first
+        .trim_end_matches([':', ',', '.', '!', ';'])
+        .to_lowercase();
     match word.parse::<Command>() {
         Ok(command) => ParsedCommand {
             command,
@@ -52,7 +54,11 @@ pub fn text_after_token<'a>(text: &'a str, tokens: &[String]) -> Option<&'a str>
     tokens
         .iter()
         .filter(|token| !token.is_empty())
-        .filter_map(|token| masked.find(&token.to_ascii_lowercase()).map(|at| at + token.len()))
+        .filter_map(|token| {
+            masked
+                .find(&token.to_ascii_lowercase())
+                .map(|at| at + token.len())
+        })
         .min()
         .map(|end| &text[end..])
 }
@@ -80,7 +86,9 @@ fn find_word_mention(masked: &str, trigger: &str) -> Option<usize> {
             None => true,
             Some(&next) if is_name_byte(next) => false,
             // `@agent.io` is an address; `@agent.` ends a sentence.
-            Some(b'.') => !haystack.get(end + 1).is_some_and(|b| b.is_ascii_alphanumeric()),
+            Some(b'.') => !haystack
+                .get(end + 1)
+                .is_some_and(|b| b.is_ascii_alphanumeric()),
             Some(_) => true,
         };
         if before_ok && after_ok {
@@ -293,7 +301,10 @@ mod tests {
     fn finds_literal_tokens() {
         let tokens = vec!["<@U1>".to_owned(), "[~accountid:abc]".to_owned()];
         assert_eq!(text_after_token("<@U1> fix it", &tokens), Some(" fix it"));
-        assert_eq!(text_after_token("hi [~ACCOUNTID:abc] explain", &tokens), Some(" explain"));
+        assert_eq!(
+            text_after_token("hi [~ACCOUNTID:abc] explain", &tokens),
+            Some(" explain")
+        );
         assert_eq!(text_after_token("`<@U1>` no", &tokens), None);
     }
 }

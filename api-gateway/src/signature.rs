@@ -161,7 +161,11 @@ impl SignatureVerifier for JiraVerifier {
             let expected = Sha256::digest(expected.expose_secret().as_bytes());
             found | offered.ct_eq(&expected).unwrap_u8()
         });
-        if matches == 1 { Ok(()) } else { Err(SignatureError::Invalid) }
+        if matches == 1 {
+            Ok(())
+        } else {
+            Err(SignatureError::Invalid)
+        }
     }
 }
 
@@ -194,7 +198,11 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str,
     value.to_str().map_err(|_| SignatureError::Malformed(name))
 }
 
-fn decode_prefixed_hex(value: &str, prefix: &str, name: &'static str) -> Result<Vec<u8>, SignatureError> {
+fn decode_prefixed_hex(
+    value: &str,
+    prefix: &str,
+    name: &'static str,
+) -> Result<Vec<u8>, SignatureError> {
     let hex_digits = value
         .trim()
         .strip_prefix(prefix)
@@ -207,22 +215,31 @@ fn decode_prefixed_hex(value: &str, prefix: &str, name: &'static str) -> Result<
 }
 
 /// Accepts when any secret's HMAC over the concatenated `parts` equals `signature` (constant-time per secret).
-fn verify_hmac(secrets: &[SecretString], parts: &[&[u8]], signature: &[u8]) -> Result<(), SignatureError> {
+fn verify_hmac(
+    secrets: &[SecretString],
+    parts: &[&[u8]],
+    signature: &[u8],
+) -> Result<(), SignatureError> {
     let mut accepted = false;
     for secret in secrets {
-        let mut mac =
-            HmacSha256::new_from_slice(secret.expose_secret().as_bytes()).expect("HMAC takes keys of any length");
+        let mut mac = HmacSha256::new_from_slice(secret.expose_secret().as_bytes())
+            .expect("HMAC takes keys of any length");
         for part in parts {
             mac.update(part);
         }
         accepted |= mac.verify_slice(signature).is_ok();
     }
-    if accepted { Ok(()) } else { Err(SignatureError::Invalid) }
+    if accepted {
+        Ok(())
+    } else {
+        Err(SignatureError::Invalid)
+    }
 }
 
 /// `hex(HMAC-SHA256(secret, body))`: how a provider signs, for tests and benchmarks that play one.
 pub fn hmac_sha256_hex(secret: &str, parts: &[&[u8]]) -> String {
-    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac =
+        HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     for part in parts {
         mac.update(part);
     }
@@ -235,7 +252,9 @@ mod tests {
     use http::HeaderValue;
 
     fn secrets(list: &[&str]) -> Vec<SecretString> {
-        list.iter().map(|s| SecretString::from((*s).to_owned())).collect()
+        list.iter()
+            .map(|s| SecretString::from((*s).to_owned()))
+            .collect()
     }
 
     fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
@@ -251,10 +270,23 @@ mod tests {
         let body = b"{\"a\":1}";
         let signature = format!("sha256={}", hmac_sha256_hex("new", &[body]));
         let map = headers(&[(GITHUB_SIGNATURE_HEADER, signature)]);
-        let request = SignedRequest { headers: &map, query: None, body };
-        assert!(GithubVerifier { secrets: secrets(&["old", "new"]) }.verify(&request).is_ok());
+        let request = SignedRequest {
+            headers: &map,
+            query: None,
+            body,
+        };
+        assert!(
+            GithubVerifier {
+                secrets: secrets(&["old", "new"])
+            }
+            .verify(&request)
+            .is_ok()
+        );
         assert_eq!(
-            GithubVerifier { secrets: secrets(&["old"]) }.verify(&request),
+            GithubVerifier {
+                secrets: secrets(&["old"])
+            }
+            .verify(&request),
             Err(SignatureError::Invalid)
         );
         assert_eq!(
@@ -266,10 +298,27 @@ mod tests {
     #[test]
     fn malformed_signatures_are_refused() {
         let body = b"x";
-        for bad in ["sha1=abcd", "sha256=zz", "sha256=", "abcdef", &format!("sha256={}", "ab".repeat(31))] {
+        for bad in [
+            "sha1=abcd",
+            "sha256=zz",
+            "sha256=",
+            "abcdef",
+            &format!("sha256={}", "ab".repeat(31)),
+        ] {
             let map = headers(&[(GITHUB_SIGNATURE_HEADER, bad.to_owned())]);
-            let request = SignedRequest { headers: &map, query: None, body };
-            assert!(GithubVerifier { secrets: secrets(&["s"]) }.verify(&request).is_err(), "{bad}");
+            let request = SignedRequest {
+                headers: &map,
+                query: None,
+                body,
+            };
+            assert!(
+                GithubVerifier {
+                    secrets: secrets(&["s"])
+                }
+                .verify(&request)
+                .is_err(),
+                "{bad}"
+            );
         }
     }
 
@@ -281,14 +330,29 @@ mod tests {
                 (SLACK_TIMESTAMP_HEADER, ts.to_string()),
                 (
                     SLACK_SIGNATURE_HEADER,
-                    format!("v0={}", hmac_sha256_hex("s", &[b"v0:", ts.to_string().as_bytes(), b":", body])),
+                    format!(
+                        "v0={}",
+                        hmac_sha256_hex("s", &[b"v0:", ts.to_string().as_bytes(), b":", body])
+                    ),
                 ),
             ])
         };
-        let verifier = SlackVerifier { secrets: secrets(&["s"]), clock: Arc::new(FixedClock(1_000_000)) };
-        for (ts, ok) in [(1_000_000, true), (1_000_000 - 300, true), (1_000_000 - 301, false), (1_000_000 + 301, false)] {
+        let verifier = SlackVerifier {
+            secrets: secrets(&["s"]),
+            clock: Arc::new(FixedClock(1_000_000)),
+        };
+        for (ts, ok) in [
+            (1_000_000, true),
+            (1_000_000 - 300, true),
+            (1_000_000 - 301, false),
+            (1_000_000 + 301, false),
+        ] {
             let map = sign(ts);
-            let result = verifier.verify(&SignedRequest { headers: &map, query: None, body });
+            let result = verifier.verify(&SignedRequest {
+                headers: &map,
+                query: None,
+                body,
+            });
             assert_eq!(result.is_ok(), ok, "{ts}");
         }
     }
@@ -296,11 +360,24 @@ mod tests {
     #[test]
     fn jira_server_token_mode_compares_the_query_token() {
         let map = HeaderMap::new();
-        let verifier = JiraVerifier { secrets: vec![], query_tokens: secrets(&["t0ken", "next"]) };
-        let with = |query| SignedRequest { headers: &map, query, body: b"{}" };
+        let verifier = JiraVerifier {
+            secrets: vec![],
+            query_tokens: secrets(&["t0ken", "next"]),
+        };
+        let with = |query| SignedRequest {
+            headers: &map,
+            query,
+            body: b"{}",
+        };
         assert!(verifier.verify(&with(Some("token=next"))).is_ok());
         assert!(verifier.verify(&with(Some("a=1&token=t0ken"))).is_ok());
-        assert_eq!(verifier.verify(&with(Some("token=t0ke"))), Err(SignatureError::Invalid));
-        assert!(matches!(verifier.verify(&with(None)), Err(SignatureError::Missing(_))));
+        assert_eq!(
+            verifier.verify(&with(Some("token=t0ke"))),
+            Err(SignatureError::Invalid)
+        );
+        assert!(matches!(
+            verifier.verify(&with(None)),
+            Err(SignatureError::Missing(_))
+        ));
     }
 }

@@ -53,11 +53,17 @@ impl Application {
     }
 
     /// [`Self::build`] with the clock Slack's timestamp window is checked against.
-    pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
         service_kit::telemetry::metrics_handle();
         let pool = service_kit::redis::pool(&settings.common.redis_url, settings.redis_pool_size)
             .map_err(std::io::Error::other)?;
-        let queue = TaskQueue::new(pool.clone(), RedisKeys::new(settings.common.redis_key_prefix.clone()));
+        let queue = TaskQueue::new(
+            pool.clone(),
+            RedisKeys::new(settings.common.redis_key_prefix.clone()),
+        );
         let max_body_bytes = settings.max_body_bytes;
         let listener = service_kit::server::bind(settings.common.bind_addr).await?;
         let port = listener.local_addr()?.port();
@@ -75,7 +81,9 @@ impl Application {
                 openapi(),
             ))
             .fallback(service_kit::error::not_found_fallback)
-            .layer(axum::middleware::from_fn(service_kit::trace_context::trace_requests));
+            .layer(axum::middleware::from_fn(
+                service_kit::trace_context::trace_requests,
+            ));
         Ok(Self {
             port,
             listener,
@@ -100,7 +108,8 @@ impl Application {
         if let Err(error) = queue.ensure_groups().await {
             tracing::warn!(%error, "could not create the consumer groups yet; Redis is probably down");
         }
-        let interval = Duration::from_secs(self.state.settings.queue_metrics_interval_seconds.max(1));
+        let interval =
+            Duration::from_secs(self.state.settings.queue_metrics_interval_seconds.max(1));
         let gauges = tokio::spawn(telemetry::publish_queue_lengths(queue, interval));
         tracing::info!(port = self.port, "api-gateway listening");
         let served = service_kit::server::serve(self.listener, self.router, self.shutdown).await;

@@ -14,13 +14,15 @@ pub const QUEUE_LENGTH: &str = "gateway_task_queue_length";
 /// One answered delivery: its provider, outcome (`queued`, `duplicate`, `ignored`, `challenge`,
 /// `unauthorized`, `invalid`, `unavailable`) and how long it took.
 pub fn record_webhook(provider: Provider, outcome: &'static str, elapsed: Duration) {
-    metrics::counter!(WEBHOOKS_TOTAL, "provider" => provider.as_str(), "outcome" => outcome).increment(1);
+    metrics::counter!(WEBHOOKS_TOTAL, "provider" => provider.as_str(), "outcome" => outcome)
+        .increment(1);
     metrics::histogram!(WEBHOOK_DURATION_SECONDS, "provider" => provider.as_str(), "outcome" => outcome)
         .record(elapsed.as_secs_f64());
 }
 
 pub fn record_ignored(provider: Provider, reason: &'static str) {
-    metrics::counter!(WEBHOOKS_IGNORED_TOTAL, "provider" => provider.as_str(), "reason" => reason).increment(1);
+    metrics::counter!(WEBHOOKS_IGNORED_TOTAL, "provider" => provider.as_str(), "reason" => reason)
+        .increment(1);
 }
 
 pub fn record_log_write_failure(file: &'static str) {
@@ -40,7 +42,8 @@ pub async fn publish_queue_lengths(queue: TaskQueue, interval: Duration) {
                 }
                 metrics::gauge!(QUEUE_LENGTH, "state" => "in_flight").set(depths.in_flight as f64);
                 metrics::gauge!(QUEUE_LENGTH, "state" => "delayed").set(depths.delayed as f64);
-                metrics::gauge!(QUEUE_LENGTH, "state" => "dead_lettered").set(depths.dead_lettered as f64);
+                metrics::gauge!(QUEUE_LENGTH, "state" => "dead_lettered")
+                    .set(depths.dead_lettered as f64);
             }
             Err(error) => tracing::warn!(%error, "could not read the queue length"),
         }

@@ -138,7 +138,8 @@ impl TaskQueue {
         envelope: &TaskEnvelope,
         dedup_key: Option<&str>,
     ) -> Result<EnqueueOutcome, QueueError> {
-        self.enqueue_deduplicated(envelope, dedup_key.as_slice()).await
+        self.enqueue_deduplicated(envelope, dedup_key.as_slice())
+            .await
     }
 
     /// [`Self::enqueue`] for a delivery known under several ids: when any of `dedup_keys` was claimed

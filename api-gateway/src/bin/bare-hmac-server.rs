@@ -16,7 +16,11 @@ use bytes::Bytes;
 use secrecy::SecretString;
 use service_kit::configuration;
 
-async fn verify(State(verifier): State<Arc<GithubVerifier>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn verify(
+    State(verifier): State<Arc<GithubVerifier>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let request = SignedRequest {
         headers: &headers,
         query: None,
@@ -30,7 +34,8 @@ async fn verify(State(verifier): State<Arc<GithubVerifier>>, headers: HeaderMap,
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let addr: SocketAddr = configuration::parse_or("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8099)))?;
+    let addr: SocketAddr =
+        configuration::parse_or("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8099)))?;
     let max_body_bytes = configuration::parse_or("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?;
     let secret = configuration::var("GITHUB_WEBHOOK_SECRET")
         .ok_or_else(|| anyhow::anyhow!("GITHUB_WEBHOOK_SECRET is required"))?;

@@ -92,8 +92,9 @@ pub fn triage(
         return Ok(Triage::Ignored(reason::UNSUPPORTED_EVENT));
     }
     let payload: Payload = if media_type == FORM {
-        let form: FormBody = serde_urlencoded::from_bytes(delivery.body)
-            .map_err(|e| WebhookError::MalformedBody(format!("form body without `payload`: {e}")))?;
+        let form: FormBody = serde_urlencoded::from_bytes(delivery.body).map_err(|e| {
+            WebhookError::MalformedBody(format!("form body without `payload`: {e}"))
+        })?;
         serde_json::from_str(&form.payload)
     } else {
         serde_json::from_slice(delivery.body)
@@ -109,10 +110,13 @@ pub fn triage(
         ("pull_request_review_comment", "created" | "edited") => {
             (payload.comment.as_ref(), "pull_request_review_comment")
         }
-        ("pull_request_review", "submitted" | "edited") => (payload.review.as_ref(), "pull_request_review"),
+        ("pull_request_review", "submitted" | "edited") => {
+            (payload.review.as_ref(), "pull_request_review")
+        }
         _ => return Ok(Triage::Ignored(reason::UNSUPPORTED_EVENT)),
     };
-    let (Some(item), Some(sender), Some(repository)) = (item, payload.sender.as_ref(), payload.repository.as_ref())
+    let (Some(item), Some(sender), Some(repository)) =
+        (item, payload.sender.as_ref(), payload.repository.as_ref())
     else {
         return Err(WebhookError::MalformedBody(format!(
             "`{event}.{action}` without its {kind}, sender or repository"
@@ -120,7 +124,9 @@ pub fn triage(
     };
     let thread = payload.issue.as_ref().or(payload.pull_request.as_ref());
     let Some(number) = thread.and_then(|t| t.number) else {
-        return Err(WebhookError::MalformedBody(format!("`{event}.{action}` names no issue or pull request")));
+        return Err(WebhookError::MalformedBody(format!(
+            "`{event}.{action}` names no issue or pull request"
+        )));
     };
 
     if sender.kind.as_deref() == Some("Bot") {
@@ -146,8 +152,14 @@ pub fn triage(
         Ok(standing) => standing,
         Err(why) => return Ok(Triage::Ignored(why)),
     };
-    let association = item.author_association.as_deref().unwrap_or("NONE").to_ascii_uppercase();
-    if standing == Standing::Unlisted && !settings.github.trusted_associations.contains(&association) {
+    let association = item
+        .author_association
+        .as_deref()
+        .unwrap_or("NONE")
+        .to_ascii_uppercase();
+    if standing == Standing::Unlisted
+        && !settings.github.trusted_associations.contains(&association)
+    {
         return Ok(Triage::Ignored(reason::UNTRUSTED_ACTOR));
     }
     let parsed = mention::parse_command(after_mention);
@@ -155,7 +167,8 @@ pub fn triage(
         return Ok(Triage::Ignored(why));
     }
 
-    let is_pull_request = payload.pull_request.is_some() || thread.is_some_and(|t| t.pull_request.is_some());
+    let is_pull_request =
+        payload.pull_request.is_some() || thread.is_some_and(|t| t.pull_request.is_some());
     let comment_id = match kind {
         "issue" | "pull_request" => None,
         _ => item.id.map(|id| id.to_string()),

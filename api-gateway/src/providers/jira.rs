@@ -79,8 +79,8 @@ pub fn triage(
     if media_type != JSON {
         return Err(WebhookError::UnsupportedMediaType(media_type));
     }
-    let payload: Payload =
-        serde_json::from_slice(delivery.body).map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
+    let payload: Payload = serde_json::from_slice(delivery.body)
+        .map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
     *parsed_at = Utc::now();
 
     let kind = payload.issue_event_type_name.as_deref().unwrap_or("");
@@ -88,15 +88,21 @@ pub fn triage(
         ("comment_created", _) | ("jira:issue_updated", "issue_commented") => {
             let comment = payload.comment.as_ref();
             (
-                comment.and_then(|c| c.body.as_ref()).and_then(Value::as_str),
-                comment.and_then(|c| c.author.as_ref()).or(payload.user.as_ref()),
+                comment
+                    .and_then(|c| c.body.as_ref())
+                    .and_then(Value::as_str),
+                comment
+                    .and_then(|c| c.author.as_ref())
+                    .or(payload.user.as_ref()),
                 comment,
             )
         }
         ("comment_updated", _) | ("jira:issue_updated", "issue_comment_edited") => {
             let comment = payload.comment.as_ref();
             (
-                comment.and_then(|c| c.body.as_ref()).and_then(Value::as_str),
+                comment
+                    .and_then(|c| c.body.as_ref())
+                    .and_then(Value::as_str),
                 comment
                     .and_then(|c| c.update_author.as_ref().or(c.author.as_ref()))
                     .or(payload.user.as_ref()),
@@ -116,7 +122,10 @@ pub fn triage(
         _ => return Ok(Triage::Ignored(reason::UNSUPPORTED_EVENT)),
     };
     let Some(actor) = actor else {
-        return Err(WebhookError::MalformedBody(format!("`{}` names no author", payload.webhook_event)));
+        return Err(WebhookError::MalformedBody(format!(
+            "`{}` names no author",
+            payload.webhook_event
+        )));
     };
     if actor.account_type.as_deref() == Some("app") {
         return Ok(Triage::Ignored(reason::BOT_ACTOR));
@@ -141,7 +150,10 @@ pub fn triage(
     };
 
     let (site, issue_key) = match (&payload.issue, comment) {
-        (Some(issue), _) => (issue.self_url.as_deref().and_then(site_of), Some(issue.key.clone())),
+        (Some(issue), _) => (
+            issue.self_url.as_deref().and_then(site_of),
+            Some(issue.key.clone()),
+        ),
         // Jira Server's comment_created carries no issue: its comment URL names the issue by id, which
         // Jira's API accepts wherever it takes a key.
         (None, Some(comment)) => {
@@ -159,7 +171,11 @@ pub fn triage(
         .and_then(|i| i.fields.as_ref())
         .and_then(|f| f.project.as_ref())
         .map(|p| p.key.clone())
-        .or_else(|| issue_key.split_once('-').map(|(project, _)| project.to_owned()));
+        .or_else(|| {
+            issue_key
+                .split_once('-')
+                .map(|(project, _)| project.to_owned())
+        });
     let names: Vec<&str> = [&actor.account_id, &actor.name, &actor.key]
         .into_iter()
         .filter_map(|n| n.as_deref())
@@ -173,11 +189,18 @@ pub fn triage(
     }
 
     let mut delivery_ids = Vec::new();
-    if let Some(identifier) = delivery.header(WEBHOOK_IDENTIFIER_HEADER).filter(|v| !v.is_empty()) {
+    if let Some(identifier) = delivery
+        .header(WEBHOOK_IDENTIFIER_HEADER)
+        .filter(|v| !v.is_empty())
+    {
         delivery_ids.push(identifier.to_owned());
     }
     if let Some(comment) = comment {
-        let version = comment.updated.as_deref().or(comment.created.as_deref()).unwrap_or("");
+        let version = comment
+            .updated
+            .as_deref()
+            .or(comment.created.as_deref())
+            .unwrap_or("");
         delivery_ids.push(format!("comment:{site}:{}:{version}", comment.id));
     }
     let event = match kind {

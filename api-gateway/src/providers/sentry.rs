@@ -29,11 +29,13 @@ pub fn triage(
         *parsed_at = Utc::now();
         return Ok(Triage::Ignored(reason::EMPTY_BODY));
     }
-    let payload: Value =
-        serde_json::from_slice(delivery.body).map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
+    let payload: Value = serde_json::from_slice(delivery.body)
+        .map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
     *parsed_at = Utc::now();
     let Some(action) = payload.get("action").and_then(Value::as_str) else {
-        return Err(WebhookError::MalformedBody("the delivery has no `action`".into()));
+        return Err(WebhookError::MalformedBody(
+            "the delivery has no `action`".into(),
+        ));
     };
     let event = format!("{resource}.{action}");
     let data = payload.get("data").cloned().unwrap_or(Value::Null);
@@ -46,29 +48,37 @@ pub fn triage(
         kind: actor_kind.clone(),
     };
 
-    let (command, instruction, text) = if let Some(command) = settings.sentry.trigger_rules.get(&event) {
-        (*command, describe_alert(&data), String::new())
-    } else if event == "comment.created" {
-        let text = text_of(&data, "comment").unwrap_or_default();
-        let Some(after_mention) = mention::text_after_trigger(&text, &settings.agent_trigger) else {
-            return Ok(Triage::Ignored(reason::NOT_A_COMMAND));
+    let (command, instruction, text) =
+        if let Some(command) = settings.sentry.trigger_rules.get(&event) {
+            (*command, describe_alert(&data), String::new())
+        } else if event == "comment.created" {
+            let text = text_of(&data, "comment").unwrap_or_default();
+            let Some(after_mention) = mention::text_after_trigger(&text, &settings.agent_trigger)
+            else {
+                return Ok(Triage::Ignored(reason::NOT_A_COMMAND));
+            };
+            let parsed = mention::parse_command(after_mention);
+            (parsed.command, parsed.instruction, text)
+        } else {
+            return Ok(Triage::Ignored(reason::UNSUPPORTED_EVENT));
         };
-        let parsed = mention::parse_command(after_mention);
-        (parsed.command, parsed.instruction, text)
-    } else {
-        return Ok(Triage::Ignored(reason::UNSUPPORTED_EVENT));
-    };
 
     let project = project_of(&data);
     // Sentry's own alerts come from the application; the actor rules are for people.
     if actor_kind != "application" {
-        if let Err(why) = delivery::judge_actor(&settings.sentry.rules, &[&actor.id], project.as_deref()) {
+        if let Err(why) =
+            delivery::judge_actor(&settings.sentry.rules, &[&actor.id], project.as_deref())
+        {
             return Ok(Triage::Ignored(why));
         }
     } else if !settings.sentry.rules.allowed_scopes.is_empty()
-        && !project
-            .as_deref()
-            .is_some_and(|p| settings.sentry.rules.allowed_scopes.contains(&p.to_lowercase()))
+        && !project.as_deref().is_some_and(|p| {
+            settings
+                .sentry
+                .rules
+                .allowed_scopes
+                .contains(&p.to_lowercase())
+        })
     {
         return Ok(Triage::Ignored(reason::SCOPE_NOT_ALLOWED));
     }
@@ -87,9 +97,14 @@ pub fn triage(
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| "sentry".to_owned());
-    let url = ["/issue/web_url", "/event/web_url", "/error/web_url", "/issue/permalink"]
-        .iter()
-        .find_map(|p| data.pointer(p).and_then(Value::as_str).map(str::to_owned));
+    let url = [
+        "/issue/web_url",
+        "/event/web_url",
+        "/error/web_url",
+        "/issue/permalink",
+    ]
+    .iter()
+    .find_map(|p| data.pointer(p).and_then(Value::as_str).map(str::to_owned));
     Ok(Triage::Task(Box::new(TaskRequest {
         provider: Provider::Sentry,
         event,
@@ -115,7 +130,10 @@ pub fn triage(
 
 /// What an alert-started task is about: the title, culprit and link Sentry sent.
 fn describe_alert(data: &Value) -> String {
-    let subject = ["issue", "event", "error"].iter().find_map(|k| data.get(*k)).unwrap_or(&Value::Null);
+    let subject = ["issue", "event", "error"]
+        .iter()
+        .find_map(|k| data.get(*k))
+        .unwrap_or(&Value::Null);
     let mut lines = Vec::new();
     if let Some(title) = text_of(subject, "title") {
         lines.push(title);
@@ -130,20 +148,30 @@ fn describe_alert(data: &Value) -> String {
 }
 
 fn issue_id_of(data: &Value) -> Option<String> {
-    ["/issue/id", "/event/issue_id", "/error/issue_id", "/issue_id"]
-        .iter()
-        .find_map(|p| data.pointer(p).filter(|v| !v.is_null()).map(value_text))
+    [
+        "/issue/id",
+        "/event/issue_id",
+        "/error/issue_id",
+        "/issue_id",
+    ]
+    .iter()
+    .find_map(|p| data.pointer(p).filter(|v| !v.is_null()).map(value_text))
 }
 
 fn project_of(data: &Value) -> Option<String> {
-    ["/issue/project/slug", "/project_slug", "/event/project_slug"]
-        .iter()
-        .find_map(|p| data.pointer(p).and_then(Value::as_str).map(str::to_owned))
-        .or_else(|| url_segment_after(data, "/projects/", 1))
+    [
+        "/issue/project/slug",
+        "/project_slug",
+        "/event/project_slug",
+    ]
+    .iter()
+    .find_map(|p| data.pointer(p).and_then(Value::as_str).map(str::to_owned))
+    .or_else(|| url_segment_after(data, "/projects/", 1))
 }
 
 fn org_of(data: &Value) -> Option<String> {
-    url_segment_after(data, "/organizations/", 0).or_else(|| url_segment_after(data, "/projects/", 0))
+    url_segment_after(data, "/organizations/", 0)
+        .or_else(|| url_segment_after(data, "/projects/", 0))
 }
 
 /// The `index`-th path segment after `marker` in any of the payload's URLs.
@@ -151,11 +179,16 @@ fn url_segment_after(data: &Value, marker: &str, index: usize) -> Option<String>
     ["issue", "event", "error"]
         .iter()
         .filter_map(|k| data.get(*k))
-        .flat_map(|subject| ["web_url", "url", "issue_url", "permalink"].map(|f| text_of(subject, f)))
+        .flat_map(|subject| {
+            ["web_url", "url", "issue_url", "permalink"].map(|f| text_of(subject, f))
+        })
         .flatten()
         .find_map(|url| {
             let rest = &url[url.find(marker)? + marker.len()..];
-            rest.split('/').nth(index).filter(|s| !s.is_empty()).map(str::to_owned)
+            rest.split('/')
+                .nth(index)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
         })
 }
 
@@ -169,4 +202,3 @@ fn value_text(value: &Value) -> String {
         other => other.to_string(),
     }
 }
-

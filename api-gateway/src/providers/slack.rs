@@ -71,14 +71,14 @@ fn events_api(
     delivery: VerifiedDelivery<'_>,
     parsed_at: &mut DateTime<Utc>,
 ) -> Result<Triage, WebhookError> {
-    let body: EventsApiBody =
-        serde_json::from_slice(delivery.body).map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
+    let body: EventsApiBody = serde_json::from_slice(delivery.body)
+        .map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
     *parsed_at = Utc::now();
     match body.kind.as_str() {
         "url_verification" => {
-            let challenge = body
-                .challenge
-                .ok_or_else(|| WebhookError::MalformedBody("url_verification without `challenge`".into()))?;
+            let challenge = body.challenge.ok_or_else(|| {
+                WebhookError::MalformedBody("url_verification without `challenge`".into())
+            })?;
             return Ok(Triage::Challenge(challenge));
         }
         "event_callback" => {}
@@ -107,7 +107,9 @@ fn events_api(
                 .unwrap_or(text),
         ),
         // A direct message is addressed to the agent as a whole.
-        ("message", Some("im")) => Some(mention::text_after_token(text, &bot_mentions).unwrap_or(text)),
+        ("message", Some("im")) => {
+            Some(mention::text_after_token(text, &bot_mentions).unwrap_or(text))
+        }
         // Channel messages that mention the bot also arrive as app_mention; only the text trigger counts here.
         ("message", _) => mention::text_after_trigger(text, &settings.agent_trigger),
         _ => return Ok(Triage::Ignored(reason::UNSUPPORTED_EVENT)),
@@ -156,11 +158,11 @@ fn form_post(
     delivery: VerifiedDelivery<'_>,
     parsed_at: &mut DateTime<Utc>,
 ) -> Result<Triage, WebhookError> {
-    let form: SlashCommand =
-        serde_urlencoded::from_bytes(delivery.body).map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
+    let form: SlashCommand = serde_urlencoded::from_bytes(delivery.body)
+        .map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
     if let Some(payload) = form.payload {
-        let interaction: Interaction =
-            serde_json::from_str(&payload).map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
+        let interaction: Interaction = serde_json::from_str(&payload)
+            .map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
         *parsed_at = Utc::now();
         tracing::info!(interaction = %interaction.kind, "slack interaction received");
         return Ok(Triage::Ignored(reason::UNSUPPORTED_INTERACTION));
@@ -170,7 +172,9 @@ fn form_post(
         return Ok(Triage::Ignored(reason::SSL_CHECK));
     }
     let Some(command) = form.command else {
-        return Err(WebhookError::MalformedBody("form post without `command` or `payload`".into()));
+        return Err(WebhookError::MalformedBody(
+            "form post without `command` or `payload`".into(),
+        ));
     };
     if !command.eq_ignore_ascii_case(&settings.slack.slash_command) {
         return Ok(Triage::Ignored(reason::UNSUPPORTED_EVENT));
@@ -183,7 +187,9 @@ fn form_post(
         ));
     };
     let user_name = form.user_name.unwrap_or_default();
-    if let Err(why) = delivery::judge_actor(&settings.slack.rules, &[&user, &user_name], Some(&channel)) {
+    if let Err(why) =
+        delivery::judge_actor(&settings.slack.rules, &[&user, &user_name], Some(&channel))
+    {
         return Ok(Triage::Ignored(why));
     }
     let text = form.text.unwrap_or_default();

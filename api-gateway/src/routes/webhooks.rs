@@ -198,7 +198,10 @@ async fn receive(
             };
             (outcome, (status, Json(answer)).into_response())
         }
-        Ok(Handled::Challenge(challenge)) => ("challenge", Json(json!({ "challenge": challenge })).into_response()),
+        Ok(Handled::Challenge(challenge)) => (
+            "challenge",
+            Json(json!({ "challenge": challenge })).into_response(),
+        ),
         Err(error) => {
             tracing::warn!(%error, "webhook refused");
             (error.outcome(), error.into_response())
@@ -241,7 +244,10 @@ async fn handle(
     })?;
     let validated = Utc::now();
     let mut parsed = validated;
-    let delivery = VerifiedDelivery { headers, body: &body };
+    let delivery = VerifiedDelivery {
+        headers,
+        body: &body,
+    };
     let triage = providers::triage(provider, &state.settings, delivery, &mut parsed)?;
     let matched = Utc::now();
     match triage {

@@ -3,27 +3,47 @@
 use serde_json::json;
 
 use crate::helpers::{
-    github_comment, github_delivery, github_raw, jira_raw, sentry_delivery, sentry_issue_created, sentry_raw,
-    slack_raw, spawn_app, spawn_app_with,
+    github_comment, github_delivery, github_raw, jira_raw, sentry_delivery, sentry_issue_created,
+    sentry_raw, slack_raw, spawn_app, spawn_app_with,
 };
 
 #[tokio::test]
 async fn malformed_bodies_get_400() {
     let app = spawn_app().await;
-    app.send(&github_raw("issue_comment", b"{not json".to_vec(), "application/json"))
+    app.send(&github_raw(
+        "issue_comment",
+        b"{not json".to_vec(),
+        "application/json",
+    ))
+    .await
+    .assert_error(400, "malformed_body");
+    app.send(&github_raw(
+        "issue_comment",
+        b"a=b".to_vec(),
+        "application/x-www-form-urlencoded",
+    ))
+    .await
+    .assert_error(400, "malformed_body");
+    app.send(&github_raw(
+        "issue_comment",
+        b"{\"action\": \"created\"}".to_vec(),
+        "application/json",
+    ))
+    .await
+    .assert_error(400, "malformed_body");
+    app.send(&slack_raw(
+        b"[1,2".to_vec(),
+        "application/json",
+        chrono::Utc::now().timestamp(),
+    ))
+    .await
+    .assert_error(400, "malformed_body");
+    app.send(&jira_raw(b"{\"webhookEvent\": 5}".to_vec()))
         .await
         .assert_error(400, "malformed_body");
-    app.send(&github_raw("issue_comment", b"a=b".to_vec(), "application/x-www-form-urlencoded"))
+    app.send(&sentry_raw("issue", b"<xml/>".to_vec()))
         .await
         .assert_error(400, "malformed_body");
-    app.send(&github_raw("issue_comment", b"{\"action\": \"created\"}".to_vec(), "application/json"))
-        .await
-        .assert_error(400, "malformed_body");
-    app.send(&slack_raw(b"[1,2".to_vec(), "application/json", chrono::Utc::now().timestamp()))
-        .await
-        .assert_error(400, "malformed_body");
-    app.send(&jira_raw(b"{\"webhookEvent\": 5}".to_vec())).await.assert_error(400, "malformed_body");
-    app.send(&sentry_raw("issue", b"<xml/>".to_vec())).await.assert_error(400, "malformed_body");
     assert!(app.task_dirs().is_empty());
 }
 
@@ -31,7 +51,9 @@ async fn malformed_bodies_get_400() {
 async fn missing_headers_get_400() {
     let app = spawn_app().await;
     let payload = github_comment("@agent fix", "OWNER", "ada", "User");
-    let answer = app.send(&github_delivery("issue_comment", &payload).without("x-github-event")).await;
+    let answer = app
+        .send(&github_delivery("issue_comment", &payload).without("x-github-event"))
+        .await;
     answer.assert_error(400, "missing_header");
     assert_eq!(answer.body["details"]["header"], "x-github-event");
     app.send(&github_delivery("issue_comment", &payload).without("x-github-delivery"))
@@ -56,37 +78,59 @@ async fn bodies_over_the_limit_get_413() {
 #[tokio::test]
 async fn unsupported_content_types_get_415() {
     let app = spawn_app().await;
-    let payload = github_comment("@agent fix", "OWNER", "ada", "User").to_string().into_bytes();
+    let payload = github_comment("@agent fix", "OWNER", "ada", "User")
+        .to_string()
+        .into_bytes();
     app.send(&github_raw("issue_comment", payload.clone(), "text/plain"))
         .await
         .assert_error(415, "unsupported_media_type");
-    app.send(&github_raw("issue_comment", payload.clone(), "application/json").without("content-type"))
-        .await
-        .assert_error(415, "unsupported_media_type");
-    app.send(&slack_raw(payload, "text/xml", chrono::Utc::now().timestamp()))
-        .await
-        .assert_error(415, "unsupported_media_type");
+    app.send(
+        &github_raw("issue_comment", payload.clone(), "application/json").without("content-type"),
+    )
+    .await
+    .assert_error(415, "unsupported_media_type");
+    app.send(&slack_raw(
+        payload,
+        "text/xml",
+        chrono::Utc::now().timestamp(),
+    ))
+    .await
+    .assert_error(415, "unsupported_media_type");
 }
 
 #[tokio::test]
 async fn a_sequential_duplicate_gets_the_original_task_id() {
     let app = spawn_app().await;
-    let delivery = github_delivery("issue_comment", &github_comment("@agent fix", "OWNER", "ada", "User"));
+    let delivery = github_delivery(
+        "issue_comment",
+        &github_comment("@agent fix", "OWNER", "ada", "User"),
+    );
     let first = app.send(&delivery).await;
     let second = app.send(&delivery).await;
     assert_eq!(first.status, 202);
     assert_eq!(second.status, 200, "{}", second.body);
-    assert_eq!(second.body, json!({"status": "duplicate", "task_id": first.task_id().to_string()}));
+    assert_eq!(
+        second.body,
+        json!({"status": "duplicate", "task_id": first.task_id().to_string()})
+    );
     assert_eq!(app.queued_envelopes().len(), 1);
     assert_eq!(app.task_dirs(), vec![first.task_id().to_string()]);
 
     let slack = slack_raw(
-        crate::helpers::slack_app_mention("<@UBOT1> fix it", "U1", "EvSame").to_string().into_bytes(),
+        crate::helpers::slack_app_mention("<@UBOT1> fix it", "U1", "EvSame")
+            .to_string()
+            .into_bytes(),
         "application/json",
         chrono::Utc::now().timestamp(),
     );
     let first = app.send(&slack).await;
-    let retry = app.send(&slack.header("x-slack-retry-num", "1").header("x-slack-retry-reason", "http_timeout")).await;
+    let retry = app
+        .send(
+            &slack
+                .header("x-slack-retry-num", "1")
+                .header("x-slack-retry-reason", "http_timeout"),
+        )
+        .await;
     assert_eq!(retry.body["status"], "duplicate");
     assert_eq!(retry.task_id(), first.task_id());
 }
@@ -94,11 +138,19 @@ async fn a_sequential_duplicate_gets_the_original_task_id() {
 #[tokio::test]
 async fn twenty_concurrent_duplicates_make_one_task() {
     let app = spawn_app().await;
-    let delivery = github_delivery("issue_comment", &github_comment("@agent fix", "OWNER", "ada", "User"));
+    let delivery = github_delivery(
+        "issue_comment",
+        &github_comment("@agent fix", "OWNER", "ada", "User"),
+    );
     let answers = futures::future::join_all((0..20).map(|_| app.send(&delivery))).await;
 
     let queued: Vec<_> = answers.iter().filter(|a| a.status == 202).collect();
-    assert_eq!(queued.len(), 1, "{:?}", answers.iter().map(|a| &a.body).collect::<Vec<_>>());
+    assert_eq!(
+        queued.len(),
+        1,
+        "{:?}",
+        answers.iter().map(|a| &a.body).collect::<Vec<_>>()
+    );
     let original = queued[0].task_id();
     for answer in answers.iter().filter(|a| a.status != 202) {
         assert_eq!(answer.status, 200);
@@ -115,10 +167,14 @@ async fn untrusted_and_bot_actors_are_ignored() {
     let app = spawn_app().await;
     for association in ["NONE", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR"] {
         let payload = github_comment("@agent fix", association, "stranger", "User");
-        app.send(&github_delivery("issue_comment", &payload)).await.assert_ignored("untrusted_actor");
+        app.send(&github_delivery("issue_comment", &payload))
+            .await
+            .assert_ignored("untrusted_actor");
     }
     let bot = github_comment("@agent fix", "MEMBER", "dependabot[bot]", "Bot");
-    app.send(&github_delivery("issue_comment", &bot)).await.assert_ignored("bot_actor");
+    app.send(&github_delivery("issue_comment", &bot))
+        .await
+        .assert_ignored("bot_actor");
     assert!(app.task_dirs().is_empty());
     assert!(app.queued_envelopes().is_empty());
 }
@@ -132,18 +188,35 @@ async fn allow_deny_and_scope_lists_apply() {
     })
     .await;
     let denied = github_comment("@agent fix", "OWNER", "eve", "User");
-    app.send(&github_delivery("issue_comment", &denied)).await.assert_ignored("denied_actor");
+    app.send(&github_delivery("issue_comment", &denied))
+        .await
+        .assert_ignored("denied_actor");
     let own = github_comment("@agent fix", "OWNER", "agent-bot", "User");
-    app.send(&github_delivery("issue_comment", &own)).await.assert_ignored("bot_actor");
+    app.send(&github_delivery("issue_comment", &own))
+        .await
+        .assert_ignored("bot_actor");
     let mut elsewhere = github_comment("@agent fix", "OWNER", "ada", "User");
     elsewhere["repository"]["full_name"] = json!("octo/other");
-    app.send(&github_delivery("issue_comment", &elsewhere)).await.assert_ignored("scope_not_allowed");
+    app.send(&github_delivery("issue_comment", &elsewhere))
+        .await
+        .assert_ignored("scope_not_allowed");
 
-    let listed = spawn_app_with(|s| s.github.rules.allowed_actors = ["outside-helper".to_owned()].into()).await;
+    let listed =
+        spawn_app_with(|s| s.github.rules.allowed_actors = ["outside-helper".to_owned()].into())
+            .await;
     let helper = github_comment("@agent fix", "NONE", "outside-helper", "User");
-    assert_eq!(listed.send(&github_delivery("issue_comment", &helper)).await.status, 202);
+    assert_eq!(
+        listed
+            .send(&github_delivery("issue_comment", &helper))
+            .await
+            .status,
+        202
+    );
     let owner = github_comment("@agent fix", "OWNER", "ada", "User");
-    listed.send(&github_delivery("issue_comment", &owner)).await.assert_ignored("untrusted_actor");
+    listed
+        .send(&github_delivery("issue_comment", &owner))
+        .await
+        .assert_ignored("untrusted_actor");
 }
 
 #[tokio::test]
@@ -158,11 +231,19 @@ async fn mention_near_misses_are_not_commands() {
         "agent fix",
     ] {
         let payload = github_comment(body, "OWNER", "ada", "User");
-        app.send(&github_delivery("issue_comment", &payload)).await.assert_ignored("not_a_command");
+        app.send(&github_delivery("issue_comment", &payload))
+            .await
+            .assert_ignored("not_a_command");
     }
     let custom = spawn_app_with(|s| s.agent_trigger = "@helper".to_owned()).await;
     let payload = github_comment("@HELPER explain", "OWNER", "ada", "User");
-    assert_eq!(custom.send(&github_delivery("issue_comment", &payload)).await.status, 202);
+    assert_eq!(
+        custom
+            .send(&github_delivery("issue_comment", &payload))
+            .await
+            .status,
+        202
+    );
 }
 
 #[tokio::test]
@@ -170,7 +251,9 @@ async fn cancel_and_retry_are_not_supported_yet() {
     let app = spawn_app().await;
     for body in ["@agent cancel", "@agent retry please"] {
         let payload = github_comment(body, "OWNER", "ada", "User");
-        app.send(&github_delivery("issue_comment", &payload)).await.assert_ignored("unsupported_command");
+        app.send(&github_delivery("issue_comment", &payload))
+            .await
+            .assert_ignored("unsupported_command");
     }
     assert!(app.task_dirs().is_empty());
 }
@@ -189,13 +272,20 @@ async fn one_actor_is_rate_limited() {
     let other = github_comment("@agent fix", "OWNER", "bob", "User");
     let mut other = other;
     other["sender"]["id"] = json!(6000);
-    assert_eq!(app.send(&github_delivery("issue_comment", &other)).await.status, 202);
+    assert_eq!(
+        app.send(&github_delivery("issue_comment", &other))
+            .await
+            .status,
+        202
+    );
     assert_eq!(app.queued_envelopes().len(), 3);
 }
 
 #[tokio::test]
 async fn unknown_paths_get_a_json_404() {
     let app = spawn_app().await;
-    let answer = app.send_to(&github_delivery("ping", &json!({})), "/webhooks/gitlab").await;
+    let answer = app
+        .send_to(&github_delivery("ping", &json!({})), "/webhooks/gitlab")
+        .await;
     answer.assert_error(404, "not_found");
 }

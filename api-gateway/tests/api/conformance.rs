@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::helpers::{Answer, Delivery, TestApp, github_raw, jira_raw, sentry_raw, slack_raw, spawn_app};
+use crate::helpers::{
+    Answer, Delivery, TestApp, github_raw, jira_raw, sentry_raw, slack_raw, spawn_app,
+};
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/webhooks")
@@ -19,10 +21,13 @@ fn delivery_for(path: &Path) -> Delivery {
     let now = chrono::Utc::now().timestamp();
     match provider {
         "github" => github_raw(&event, body, "application/json"),
-        "slack" if name.ends_with(".txt") => slack_raw(body, "application/x-www-form-urlencoded", now),
+        "slack" if name.ends_with(".txt") => {
+            slack_raw(body, "application/x-www-form-urlencoded", now)
+        }
         // Interactive payloads arrive as a form with one `payload` field.
         "slack" if event == "block_actions" => {
-            let form = serde_urlencoded::to_string([("payload", String::from_utf8(body).unwrap())]).unwrap();
+            let form = serde_urlencoded::to_string([("payload", String::from_utf8(body).unwrap())])
+                .unwrap();
             slack_raw(form.into_bytes(), "application/x-www-form-urlencoded", now)
         }
         "slack" => slack_raw(body, "application/json", now),
@@ -39,12 +44,16 @@ fn expected(name: &str) -> Option<&'static str> {
         n if n.starts_with("slack__url_verification") => "challenge",
         n if n.starts_with("slack__event_callback__app_mention.from-bot") => "ignored:bot_actor",
         n if n.starts_with("slack__event_callback__app_mention") => "queued",
-        n if n.starts_with("slack__event_callback__message.thread-reply-from-bot") => "ignored:bot_actor",
+        n if n.starts_with("slack__event_callback__message.thread-reply-from-bot") => {
+            "ignored:bot_actor"
+        }
         n if n.starts_with("slack__block_actions") => "ignored:unsupported_interaction",
         n if n.starts_with("sentry__issue__created") => "queued",
         n if n.starts_with("sentry__event_alert__triggered") => "queued",
         n if n.starts_with("sentry__installation") => "ignored:unsupported_event",
-        n if n.starts_with("github__push") || n.starts_with("github__workflow_run") => "ignored:unsupported_event",
+        n if n.starts_with("github__push") || n.starts_with("github__workflow_run") => {
+            "ignored:unsupported_event"
+        }
         _ => return None,
     })
 }
@@ -53,7 +62,9 @@ fn summary(answer: &Answer) -> String {
     match (answer.status, &answer.body) {
         (202, body) if body["status"] == "queued" => "queued".to_owned(),
         (200, body) if body.get("challenge").is_some() => "challenge".to_owned(),
-        (200, body) if body["status"] == "ignored" => format!("ignored:{}", body["reason"].as_str().unwrap_or("")),
+        (200, body) if body["status"] == "ignored" => {
+            format!("ignored:{}", body["reason"].as_str().unwrap_or(""))
+        }
         (200, body) if body["status"] == "duplicate" => "duplicate".to_owned(),
         (status, body) => format!("{status} {body}"),
     }
@@ -63,10 +74,10 @@ async fn check(app: &TestApp, path: &Path) -> Result<String, String> {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let answer = app.send(&delivery_for(path)).await;
     let got = summary(&answer);
-    if let Some(want) = expected(&name) {
-        if got != want {
-            return Err(format!("{name}: expected {want}, got {got}"));
-        }
+    if let Some(want) = expected(&name)
+        && got != want
+    {
+        return Err(format!("{name}: expected {want}, got {got}"));
     }
     let sensible = got == "queued" || got == "challenge" || got.starts_with("ignored:");
     if !sensible {
@@ -85,7 +96,10 @@ async fn check(app: &TestApp, path: &Path) -> Result<String, String> {
 async fn every_fixture_payload_gets_a_sensible_answer() {
     let dir = fixtures_dir();
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("conformance skipped: {} is absent (the fixtures live beside the repository)", dir.display());
+        eprintln!(
+            "conformance skipped: {} is absent (the fixtures live beside the repository)",
+            dir.display()
+        );
         return;
     };
     let mut files: Vec<PathBuf> = entries
@@ -103,9 +117,14 @@ async fn every_fixture_payload_gets_a_sensible_answer() {
             Err(problem) => failures.push(problem),
         }
     }
-    assert!(failures.is_empty(), "{} of {} fixtures failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }
-
 
 /// The same real payloads with a trusted `@agent fix …` written into the text that carries commands:
 /// each becomes a task (or, for Jira Server's second copy of a comment, a duplicate of it).
@@ -124,29 +143,44 @@ async fn real_payloads_carrying_a_command_become_tasks() {
         ("github__issues__opened.json", &["/issue"]),
         ("github__pull_request__opened.json", &["/pull_request"]),
         ("github__pull_request_review__submitted.json", &["/review"]),
-        ("github__pull_request_review_comment__created.json", &["/comment"]),
+        (
+            "github__pull_request_review_comment__created.json",
+            &["/comment"],
+        ),
         ("jira__comment_created__none.cloud.json", &["/comment"]),
         ("jira__comment_updated__none.cloud.json", &["/comment"]),
         ("jira__comment_created__none.server.json", &["/comment"]),
-        ("jira__jira-issue_updated__issue_commented.server-mention.json", &["/comment"]),
-        ("jira__jira-issue_created__issue_created.json", &["/issue/fields"]),
+        (
+            "jira__jira-issue_updated__issue_commented.server-mention.json",
+            &["/comment"],
+        ),
+        (
+            "jira__jira-issue_created__issue_created.json",
+            &["/issue/fields"],
+        ),
     ];
     let mut failures = Vec::new();
     let mut first_server_task = None;
     for (name, pointers) in cases {
         let path = dir.join(name);
-        let mut payload: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let mut payload: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         for pointer in pointers {
-            let target = payload.pointer_mut(pointer).unwrap_or_else(|| panic!("{name} has no {pointer}"));
-            let field = if name.contains("issue_created") { "description" } else { "body" };
+            let target = payload
+                .pointer_mut(pointer)
+                .unwrap_or_else(|| panic!("{name} has no {pointer}"));
+            let field = if name.contains("issue_created") {
+                "description"
+            } else {
+                "body"
+            };
             target[field] = serde_json::json!(command);
             if name.starts_with("github") {
                 target["author_association"] = serde_json::json!("OWNER");
             }
         }
-        let mut delivery = delivery_for(&path);
         let body = serde_json::to_vec(&payload).unwrap();
-        delivery = match name.split("__").next().unwrap() {
+        let delivery = match name.split("__").next().unwrap() {
             "github" => {
                 let event = name.split("__").nth(1).unwrap();
                 github_raw(event, body, "application/json")

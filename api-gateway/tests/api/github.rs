@@ -6,7 +6,12 @@ use crate::helpers::{github_comment, github_delivery, github_raw, spawn_app};
 #[tokio::test]
 async fn a_trusted_comment_becomes_a_queued_task_with_its_log() {
     let app = spawn_app().await;
-    let payload = github_comment("Thanks! @agent fix the flaky test in `ci.yml`", "MEMBER", "ada", "User");
+    let payload = github_comment(
+        "Thanks! @agent fix the flaky test in `ci.yml`",
+        "MEMBER",
+        "ada",
+        "User",
+    );
 
     let answer = app.send(&github_delivery("issue_comment", &payload)).await;
 
@@ -42,7 +47,11 @@ async fn form_encoded_deliveries_are_read_from_their_payload_field() {
     let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
 
     let answer = app
-        .send(&github_raw("issue_comment", body.into_bytes(), "application/x-www-form-urlencoded"))
+        .send(&github_raw(
+            "issue_comment",
+            body.into_bytes(),
+            "application/x-www-form-urlencoded",
+        ))
         .await;
 
     assert_eq!(answer.status, 202, "{}", answer.body);
@@ -53,7 +62,10 @@ async fn form_encoded_deliveries_are_read_from_their_payload_field() {
 async fn ping_is_answered_200() {
     let app = spawn_app().await;
     let answer = app
-        .send(&github_delivery("ping", &json!({"zen": "Keep it logically awesome.", "hook_id": 4242})))
+        .send(&github_delivery(
+            "ping",
+            &json!({"zen": "Keep it logically awesome.", "hook_id": 4242}),
+        ))
         .await;
     answer.assert_ignored("ping");
     assert!(app.task_dirs().is_empty());
@@ -62,7 +74,12 @@ async fn ping_is_answered_200() {
 #[tokio::test]
 async fn an_unknown_first_word_asks_with_the_whole_text() {
     let app = spawn_app().await;
-    let payload = github_comment("@agent why does this fail on Tuesdays?", "COLLABORATOR", "ada", "User");
+    let payload = github_comment(
+        "@agent why does this fail on Tuesdays?",
+        "COLLABORATOR",
+        "ada",
+        "User",
+    );
     let answer = app.send(&github_delivery("issue_comment", &payload)).await;
     let envelope = app.envelope(&answer.task_id());
     assert_eq!(envelope.command, Command::Ask);
@@ -82,7 +99,10 @@ async fn issues_and_pull_requests_opened_with_the_mention_start_tasks() {
     let answer = app.send(&github_delivery("issues", &issue)).await;
     assert_eq!(answer.status, 202, "{}", answer.body);
     let envelope = app.envelope(&answer.task_id());
-    assert_eq!((envelope.command, envelope.source.comment_kind.as_deref()), (Command::Explain, Some("issue")));
+    assert_eq!(
+        (envelope.command, envelope.source.comment_kind.as_deref()),
+        (Command::Explain, Some("issue"))
+    );
 
     let pull = json!({
         "action": "opened",
@@ -91,7 +111,9 @@ async fn issues_and_pull_requests_opened_with_the_mention_start_tasks() {
         "repository": {"full_name": "octo/repo"},
         "sender": {"login": "ada", "id": 5150, "type": "User"}
     });
-    app.send(&github_delivery("pull_request", &pull)).await.assert_ignored("not_a_command");
+    app.send(&github_delivery("pull_request", &pull))
+        .await
+        .assert_ignored("not_a_command");
 
     let review_comment = json!({
         "action": "created",
@@ -100,7 +122,12 @@ async fn issues_and_pull_requests_opened_with_the_mention_start_tasks() {
         "repository": {"full_name": "octo/repo"},
         "sender": {"login": "ada", "id": 5150, "type": "User"}
     });
-    let answer = app.send(&github_delivery("pull_request_review_comment", &review_comment)).await;
+    let answer = app
+        .send(&github_delivery(
+            "pull_request_review_comment",
+            &review_comment,
+        ))
+        .await;
     assert_eq!(answer.status, 202, "{}", answer.body);
     let envelope = app.envelope(&answer.task_id());
     assert_eq!(envelope.source.is_pull_request, Some(true));

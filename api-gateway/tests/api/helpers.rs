@@ -30,7 +30,9 @@ pub struct TestApp {
 }
 
 fn secrets(list: &[&str]) -> Vec<SecretString> {
-    list.iter().map(|s| SecretString::from((*s).to_owned())).collect()
+    list.iter()
+        .map(|s| SecretString::from((*s).to_owned()))
+        .collect()
 }
 
 /// Settings every test starts from: all four providers configured, an isolated prefix, port 0.
@@ -82,7 +84,9 @@ pub async fn spawn_app_on(redis_url: &str, configure: impl FnOnce(&mut Settings)
 impl Drop for TestApp {
     fn drop(&mut self) {
         let pattern = format!("{}*", self.keys.prefix());
-        if let Ok(mut connection) = redis::Client::open(self.redis_url.as_str()).and_then(|c| c.get_connection()) {
+        if let Ok(mut connection) =
+            redis::Client::open(self.redis_url.as_str()).and_then(|c| c.get_connection())
+        {
             let doomed: Vec<String> = connection
                 .scan_match::<_, String>(&pattern)
                 .map(|keys| keys.filter_map(Result::ok).collect())
@@ -136,7 +140,10 @@ pub fn github_raw(event: &str, body: Vec<u8>, content_type: &str) -> Delivery {
 
 pub fn slack_raw(body: Vec<u8>, content_type: &str, timestamp: i64) -> Delivery {
     let ts = timestamp.to_string();
-    let signature = format!("v0={}", hmac_sha256_hex(SLACK_SECRET, &[b"v0:", ts.as_bytes(), b":", &body]));
+    let signature = format!(
+        "v0={}",
+        hmac_sha256_hex(SLACK_SECRET, &[b"v0:", ts.as_bytes(), b":", &body])
+    );
     Delivery {
         path: "/webhooks/slack",
         headers: vec![
@@ -149,7 +156,11 @@ pub fn slack_raw(body: Vec<u8>, content_type: &str, timestamp: i64) -> Delivery 
 }
 
 pub fn slack_delivery(payload: &Value) -> Delivery {
-    slack_raw(payload.to_string().into_bytes(), "application/json", chrono::Utc::now().timestamp())
+    slack_raw(
+        payload.to_string().into_bytes(),
+        "application/json",
+        chrono::Utc::now().timestamp(),
+    )
 }
 
 pub fn jira_raw(body: Vec<u8>) -> Delivery {
@@ -157,8 +168,14 @@ pub fn jira_raw(body: Vec<u8>) -> Delivery {
     Delivery {
         path: "/webhooks/jira",
         headers: vec![
-            ("content-type".into(), "application/json; charset=UTF-8".into()),
-            ("x-atlassian-webhook-identifier".into(), uuid::Uuid::new_v4().to_string()),
+            (
+                "content-type".into(),
+                "application/json; charset=UTF-8".into(),
+            ),
+            (
+                "x-atlassian-webhook-identifier".into(),
+                uuid::Uuid::new_v4().to_string(),
+            ),
             ("x-hub-signature".into(), signature),
         ],
         body,
@@ -176,7 +193,10 @@ pub fn sentry_raw(resource: &str, body: Vec<u8>) -> Delivery {
         headers: vec![
             ("content-type".into(), "application/json".into()),
             ("sentry-hook-resource".into(), resource.into()),
-            ("sentry-hook-timestamp".into(), chrono::Utc::now().timestamp().to_string()),
+            (
+                "sentry-hook-timestamp".into(),
+                chrono::Utc::now().timestamp().to_string(),
+            ),
             ("request-id".into(), uuid::Uuid::new_v4().to_string()),
             ("sentry-hook-signature".into(), signature),
         ],
@@ -226,21 +246,37 @@ impl TestApp {
         for (name, value) in &delivery.headers {
             request = request.header(name, value);
         }
-        let response = request.body(delivery.body.clone()).send().await.expect("the gateway answers");
+        let response = request
+            .body(delivery.body.clone())
+            .send()
+            .await
+            .expect("the gateway answers");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer { status, headers, body }
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let response = self.client.get(format!("{}{}", self.address, path)).send().await.unwrap();
+        let response = self
+            .client
+            .get(format!("{}{}", self.address, path))
+            .send()
+            .await
+            .unwrap();
         (response.status().as_u16(), response.text().await.unwrap())
     }
 
     fn redis(&self) -> redis::Connection {
-        redis::Client::open(self.redis_url.as_str()).unwrap().get_connection().unwrap()
+        redis::Client::open(self.redis_url.as_str())
+            .unwrap()
+            .get_connection()
+            .unwrap()
     }
 
     /// Every envelope on every task stream.
@@ -266,7 +302,8 @@ impl TestApp {
 
     pub fn task_events(&self) -> Vec<TaskEvent> {
         let mut connection = self.redis();
-        let reply: redis::streams::StreamRangeReply = connection.xrange_all(self.keys.task_events()).unwrap();
+        let reply: redis::streams::StreamRangeReply =
+            connection.xrange_all(self.keys.task_events()).unwrap();
         reply
             .ids
             .into_iter()
@@ -327,14 +364,24 @@ impl TestApp {
             .collect();
         assert_eq!(
             stages,
-            ["received", "validation", "parsing", "command_matching", "task_created", "queue_push"]
+            [
+                "received",
+                "validation",
+                "parsing",
+                "command_matching",
+                "task_created",
+                "queue_push"
+            ]
         );
         let times: Vec<String> = self
             .log_lines(task_id, LogFile::WebhookFlow)
             .iter()
             .map(|l| l["ts"].as_str().unwrap().to_owned())
             .collect();
-        assert!(times.windows(2).all(|w| w[0] <= w[1]), "stages out of order: {times:?}");
+        assert!(
+            times.windows(2).all(|w| w[0] <= w[1]),
+            "stages out of order: {times:?}"
+        );
         let queue = self.log_lines(task_id, LogFile::QueueFlow);
         assert_eq!(queue.len(), 1);
         assert_eq!(queue[0]["type"], "queued");

@@ -10,9 +10,18 @@ async fn health_ready_and_metrics_answer() {
     let (status, body) = app.get("/ready").await;
     assert_eq!(status, 200, "{body}");
 
-    let answer = app.send(&github_delivery("issue_comment", &github_comment("@agent fix", "OWNER", "ada", "User"))).await;
+    let answer = app
+        .send(&github_delivery(
+            "issue_comment",
+            &github_comment("@agent fix", "OWNER", "ada", "User"),
+        ))
+        .await;
     assert_eq!(answer.status, 202);
-    app.send(&github_delivery("issue_comment", &github_comment("hello", "OWNER", "ada", "User"))).await;
+    app.send(&github_delivery(
+        "issue_comment",
+        &github_comment("hello", "OWNER", "ada", "User"),
+    ))
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     let (status, metrics) = app.get("/metrics").await;
     assert_eq!(status, 200);
@@ -37,7 +46,15 @@ async fn the_openapi_document_names_every_endpoint_header_and_answer() {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["/health", "/metrics", "/ready", "/webhooks/github", "/webhooks/jira", "/webhooks/sentry", "/webhooks/slack"]
+        [
+            "/health",
+            "/metrics",
+            "/ready",
+            "/webhooks/github",
+            "/webhooks/jira",
+            "/webhooks/sentry",
+            "/webhooks/slack"
+        ]
     );
     for (path, header) in [
         ("/webhooks/github", "X-Hub-Signature-256"),
@@ -52,10 +69,22 @@ async fn the_openapi_document_names_every_endpoint_header_and_answer() {
             .iter()
             .map(|p| p["name"].as_str().unwrap())
             .collect();
-        assert!(params.contains(&header), "{path} does not document {header}");
-        let mut statuses: Vec<&str> = operation["responses"].as_object().unwrap().keys().map(String::as_str).collect();
+        assert!(
+            params.contains(&header),
+            "{path} does not document {header}"
+        );
+        let mut statuses: Vec<&str> = operation["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         statuses.sort_unstable();
-        assert_eq!(statuses, ["200", "202", "400", "401", "413", "415", "503"], "{path}");
+        assert_eq!(
+            statuses,
+            ["200", "202", "400", "401", "413", "415", "503"],
+            "{path}"
+        );
     }
     assert!(spec["components"]["schemas"]["WebhookAnswer"].is_object());
     assert!(spec["components"]["schemas"]["ErrorBody"].is_object());

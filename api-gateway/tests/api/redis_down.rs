@@ -12,7 +12,16 @@ struct OwnRedis {
 impl OwnRedis {
     async fn start(port: u16, dir: &std::path::Path) -> Self {
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .arg("--dir")
             .arg(dir)
             .stdout(Stdio::null())
@@ -40,7 +49,11 @@ impl Drop for OwnRedis {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test]
@@ -50,19 +63,38 @@ async fn redis_down_answers_503_and_leaves_nothing_then_recovers() {
     let redis = OwnRedis::start(port, dir.path()).await;
     let url = format!("redis://127.0.0.1:{port}");
     let app = spawn_app_on(&url, |_| {}).await;
-    let first = app.send(&github_delivery("issue_comment", &github_comment("@agent fix", "OWNER", "ada", "User"))).await;
+    let first = app
+        .send(&github_delivery(
+            "issue_comment",
+            &github_comment("@agent fix", "OWNER", "ada", "User"),
+        ))
+        .await;
     assert_eq!(first.status, 202, "{}", first.body);
 
     redis.stop();
-    let answer = app.send(&github_delivery("issue_comment", &github_comment("@agent fix", "OWNER", "ada", "User"))).await;
+    let answer = app
+        .send(&github_delivery(
+            "issue_comment",
+            &github_comment("@agent fix", "OWNER", "ada", "User"),
+        ))
+        .await;
     answer.assert_error(503, "queue_unavailable");
     assert_eq!(answer.headers["retry-after"], "5");
-    assert_eq!(app.task_dirs(), vec![first.task_id().to_string()], "no directory may claim an unqueued task");
+    assert_eq!(
+        app.task_dirs(),
+        vec![first.task_id().to_string()],
+        "no directory may claim an unqueued task"
+    );
     let (status, _) = app.get("/ready").await;
     assert_eq!(status, 503);
 
     let _redis = OwnRedis::start(port, dir.path()).await;
-    let answer = app.send(&github_delivery("issue_comment", &github_comment("@agent fix", "OWNER", "ada", "User"))).await;
+    let answer = app
+        .send(&github_delivery(
+            "issue_comment",
+            &github_comment("@agent fix", "OWNER", "ada", "User"),
+        ))
+        .await;
     assert_eq!(answer.status, 202, "{}", answer.body);
     app.assert_task_logged(&answer.task_id());
     let (status, _) = app.get("/ready").await;
