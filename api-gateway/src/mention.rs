@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn a_mention_after_code_still_counts() {
         assert_eq!(
-            text_after_trigger("`x` and ```\ncode\n```\n@agent fix the `y` bug", "@agent"),
+            text_after_trigger("`x` and\n```\ncode\n```\n@agent fix the `y` bug", "@agent"),
             Some(" fix the `y` bug")
         );
     }
