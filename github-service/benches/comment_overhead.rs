@@ -1,1 +1,219 @@
-fn main() {}
+//! What going through github-service adds to a comment post, against posting directly to the same fake
+//! GitHub, at 1 and 50 concurrent callers, in one run.
+//!
+//! `cargo bench -p github-service --bench comment_overhead` (release build). The fake GitHub is a minimal
+//! axum server answering the comment post with a fixed 201 body, so the figures are the service's own cost:
+//! caller authentication, the task-log/trace middlewares, validation, the vault read (cached), the retrying
+//! client, and the answer's re-serialisation.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::post;
+use github_service::configuration::{GithubCredentials, Settings};
+use github_service::git_access::GitAccessSettings;
+use github_service::startup::Application;
+use hdrhistogram::Histogram;
+use serde_json::json;
+use service_kit::caller_auth::CallerTokens;
+use service_kit::configuration::CommonSettings;
+use service_kit::http_client::UpstreamSettings;
+use service_kit::provider_service::ProviderSettings;
+use service_kit::vault::{EncryptionKey, KeyRing};
+
+const CALLER: &str = "agent-token-0123456789";
+const GITHUB_TOKEN: &str = "ghp_benchtoken0123456789";
+const PATH: &str = "/repos/octo-org/hello-world/issues/1347/comments";
+const WARMUP_REQUESTS: usize = 500;
+
+/// GitHub's answer to a comment post (docs.github.com/rest/issues/comments#create-an-issue-comment).
+fn comment_answer() -> String {
+    json!({
+        "id": 1, "node_id": "MDEyOklzc3VlQ29tbWVudDE=",
+        "url": "https://api.github.com/repos/octo-org/hello-world/issues/comments/1",
+        "html_url": "https://github.com/octo-org/hello-world/issues/1347#issuecomment-1",
+        "body": "Working on it", "user": {"login": "agent-bot[bot]", "id": 99, "type": "Bot", "site_admin": false},
+        "created_at": "2011-04-14T16:00:49Z", "updated_at": "2011-04-14T16:00:49Z",
+        "issue_url": "https://api.github.com/repos/octo-org/hello-world/issues/1347", "author_association": "NONE"
+    })
+    .to_string()
+}
+
+async fn start_fake_github() -> SocketAddr {
+    let body = Arc::new(comment_answer());
+    let app = Router::new().route(
+        PATH,
+        post(move || {
+            let body = body.clone();
+            async move {
+                (
+                    StatusCode::CREATED,
+                    [("content-type", "application/json")],
+                    body.as_str().to_owned(),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+async fn start_service(github: SocketAddr, dir: &std::path::Path) -> SocketAddr {
+    let key: [u8; 32] = *b"benchmark-key-32-bytes-long-0123";
+    let settings = Settings {
+        provider: ProviderSettings {
+            common: CommonSettings {
+                bind_addr: "127.0.0.1:0".parse().unwrap(),
+                redis_url: "redis://127.0.0.1:6379".to_owned(),
+                redis_key_prefix: "bench:".to_owned(),
+                task_logs_dir: dir.join("logs"),
+            },
+            caller_tokens: CallerTokens::parse("CALLER_TOKENS", &format!("agent:{CALLER}"))
+                .unwrap(),
+            admin_token: None,
+            credentials_keys: KeyRing::new(EncryptionKey::from_bytes(&key), vec![]),
+            database_url: format!("sqlite://{}", dir.join("bench.db").display()),
+            upstream: UpstreamSettings::default(),
+            call_deadline: Duration::from_secs(30),
+            idempotency_ttl: Duration::from_secs(60),
+        },
+        api_url: format!("http://{github}"),
+        credentials: GithubCredentials::Token {
+            token: GITHUB_TOKEN.to_owned(),
+        },
+        git_access: GitAccessSettings::default(),
+    };
+    let application = Application::build(settings)
+        .await
+        .expect("github-service builds");
+    let addr = SocketAddr::from(([127, 0, 0, 1], application.port()));
+    tokio::spawn(application.run_until_stopped());
+    addr
+}
+
+/// Posts `total` comments to `url` from `callers` concurrent callers; answers the latency histogram (µs).
+async fn measure(url: &str, bearer: &str, callers: usize, total: usize) -> Histogram<u64> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(callers)
+        .build()
+        .unwrap();
+    let body = json!({"body": "Working on it"});
+    let per_caller = total / callers;
+    let tasks: Vec<_> = (0..callers)
+        .map(|_| {
+            let (client, url, bearer, body) = (
+                client.clone(),
+                url.to_owned(),
+                bearer.to_owned(),
+                body.clone(),
+            );
+            tokio::spawn(async move {
+                let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+                for _ in 0..per_caller {
+                    let started = Instant::now();
+                    let response = client
+                        .post(&url)
+                        .bearer_auth(&bearer)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(response.status(), StatusCode::CREATED);
+                    response.bytes().await.unwrap();
+                    histogram
+                        .record(started.elapsed().as_micros() as u64)
+                        .unwrap();
+                }
+                histogram
+            })
+        })
+        .collect();
+    let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+    for task in tasks {
+        all.add(task.await.unwrap()).unwrap();
+    }
+    all
+}
+
+/// CPU time (user + system) this process has used, from `/proc/self/stat` (clock ticks of 10 ms).
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after_name
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // After the name come the state (not a number), then ppid …: utime and stime are the 11th and 12th numbers.
+    let ticks = fields.get(10).copied().unwrap_or(0) + fields.get(11).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+/// One measured phase: latencies, throughput, and CPU per request.
+struct Phase {
+    latency: Histogram<u64>,
+    per_second: f64,
+    cpu_per_request: Duration,
+}
+
+async fn phase(url: &str, bearer: &str, callers: usize, total: usize) -> Phase {
+    let (cpu, wall) = (process_cpu(), Instant::now());
+    let latency = measure(url, bearer, callers, total).await;
+    let elapsed = wall.elapsed();
+    Phase {
+        latency,
+        per_second: total as f64 / elapsed.as_secs_f64(),
+        cpu_per_request: (process_cpu() - cpu) / total as u32,
+    }
+}
+
+fn ms(micros: u64) -> f64 {
+    micros as f64 / 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let github = start_fake_github().await;
+    let service = start_service(github, dir.path()).await;
+    let direct_url = format!("http://{github}{PATH}");
+    let service_url = format!("http://{service}/api/v1/github{PATH}");
+    measure(&direct_url, GITHUB_TOKEN, 10, WARMUP_REQUESTS).await;
+    measure(&service_url, CALLER, 10, WARMUP_REQUESTS).await;
+
+    println!(
+        "| callers | requests | direct p50 | direct p99 | via service p50 | via service p99 | added p50 | added p99 | ratio p50 | ratio p99 | direct req/s | via service req/s | CPU/request direct | CPU/request via service |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (callers, total) in [(1, 3_000), (50, 20_000)] {
+        let direct = phase(&direct_url, GITHUB_TOKEN, callers, total).await;
+        let through = phase(&service_url, CALLER, callers, total).await;
+        let (d50, d99) = (
+            direct.latency.value_at_quantile(0.5),
+            direct.latency.value_at_quantile(0.99),
+        );
+        let (s50, s99) = (
+            through.latency.value_at_quantile(0.5),
+            through.latency.value_at_quantile(0.99),
+        );
+        println!(
+            "| {callers} | {total} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.2}× | {:.2}× | {:.0} | {:.0} | {} µs | {} µs |",
+            ms(d50),
+            ms(d99),
+            ms(s50),
+            ms(s99),
+            ms(s50.saturating_sub(d50)),
+            ms(s99.saturating_sub(d99)),
+            s50 as f64 / d50 as f64,
+            s99 as f64 / d99 as f64,
+            direct.per_second,
+            through.per_second,
+            direct.cpu_per_request.as_micros(),
+            through.cpu_per_request.as_micros(),
+        );
+    }
+}
