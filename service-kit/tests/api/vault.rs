@@ -164,6 +164,26 @@ async fn only_metadata_leaves_and_rotation_survives_a_restart() {
             "from-env-3"
         );
         assert!(restarted.remove("token").await.unwrap());
+
+        // A value that only ever came through rotation (no environment fingerprint) is replaced by a seed.
+        restarted
+            .store("rotated-only", "r", CredentialSource::Rotation)
+            .await
+            .unwrap();
+        assert_eq!(restarted.list().await.unwrap().len(), 1);
+        restarted
+            .seed_from_environment("rotated-only", "e")
+            .await
+            .unwrap();
+        assert_eq!(
+            restarted
+                .get("rotated-only")
+                .await
+                .unwrap()
+                .unwrap()
+                .expose_secret(),
+            "e"
+        );
         assert!(restarted.get("token").await.unwrap().is_none());
     })
     .await;
