@@ -11,7 +11,6 @@
 //! | `conv:{conversation_key}` | hash | gateway, workers | the conversation's active and latest tasks (see the close-the-loop contract) |
 //! | `tracking:{task_id}` | string | gateway or worker, whichever first (SET NX) | the id of the task's single tracking message |
 //! | `idempotency:{service}:{caller}:{key}` | string with TTL | provider services (SET NX) | an `Idempotency-Key` call: in progress, then its answer (status + body) |
-//! | `idempotency:{service}:{caller}:{key}` | string with TTL | provider services (SET NX) | an `Idempotency-Key` call: in progress, then its answer (status + body) |
 //! | `budget:{scope}:{day}` | string (float) with TTL | workers (INCRBYFLOAT) | USD reserved and spent on day `YYYY-MM-DD` (UTC) by `repo:{owner/name}`, `slack:{team}/{channel}` or `jira:{project}` |
 //! | `ratelimit:{provider}:{actor_id}:{minute}` | counter with TTL | gateway (INCR + EXPIRE) | tasks an actor started in one minute (Unix minutes), for `ACTOR_RATE_LIMIT_PER_MINUTE` |
 //!
@@ -89,11 +88,6 @@ impl RedisKeys {
 
     pub fn tracking_message(&self, task_id: &TaskId) -> String {
         format!("{}tracking:{}", self.prefix, task_id)
-    }
-
-    /// A provider service's record of one `Idempotency-Key` sent by one caller role.
-    pub fn idempotency(&self, service: &str, caller: &str, key: &str) -> String {
-        format!("{}idempotency:{}:{}:{}", self.prefix, service, caller, key)
     }
 
     /// A provider service's record of one `Idempotency-Key` sent by one caller role.
