@@ -184,3 +184,27 @@ pub struct RepositoryPermission {
     /// `permission` is `admin` or `write`.
     pub can_write: bool,
 }
+
+/// `POST …/repos/{owner}/{repo}/git-access` (agent role, with `X-Task-Id`): a per-task credential for the
+/// service's git smart-HTTP proxy. Clone with `https://x-access-token:{token}@…` or give `token` as the HTTP
+/// Basic password of `clone_url` (any user name). Pushes to `default_branch` are refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GitAccess {
+    /// A random secret bound to this task and repository; only its SHA-256 is stored. Not shown again.
+    pub token: String,
+    /// `{public URL of github-service}/git/{owner}/{repo}.git`.
+    #[schema(example = "http://github-service:8081/git/octo-org/hello-world.git")]
+    pub clone_url: String,
+    /// When the token stops working (`GIT_ACCESS_TTL` after it was issued) unless revoked earlier.
+    pub expires_at: DateTime<Utc>,
+    /// The repository's default branch; the proxy refuses pushes to it (and its deletion).
+    pub default_branch: String,
+}
+
+/// `DELETE …/repos/{owner}/{repo}/git-access` (agent role, with `X-Task-Id`): the task's tokens for the
+/// repository that were revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GitAccessRevoked {
+    /// How many live tokens were revoked (0 when the task held none).
+    pub revoked: u64,
+}

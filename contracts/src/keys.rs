@@ -11,6 +11,8 @@
 //! | `conv:{conversation_key}` | hash | gateway, workers | the conversation's active and latest tasks (see the close-the-loop contract) |
 //! | `tracking:{task_id}` | string | gateway or worker, whichever first (SET NX) | the id of the task's single tracking message |
 //! | `idempotency:{service}:{caller}:{key}` | string with TTL | provider services (SET NX) | an `Idempotency-Key` call: in progress, then its answer (status + body) |
+//! | `git_access:{token_sha256}` | string (JSON) with TTL | github-service | a per-task git proxy token (only its SHA-256 is the key): `owner`, `repo`, `task_id`, `expires_at`; expires after `GIT_ACCESS_TTL` |
+//! | `git_access:task:{task_id}:{owner}/{repo}` | set with TTL | github-service | the token digests a task holds for a repository, so `DELETE …/git-access` revokes them all |
 //! | `budget:{scope}:{day}` | string (float) with TTL | workers (INCRBYFLOAT) | USD reserved and spent on day `YYYY-MM-DD` (UTC) by `repo:{owner/name}`, `slack:{team}/{channel}` or `jira:{project}` |
 //! | `ratelimit:{provider}:{actor_id}:{minute}` | counter with TTL | gateway (INCR + EXPIRE) | tasks an actor started in one minute (Unix minutes), for `ACTOR_RATE_LIMIT_PER_MINUTE` |
 //!
@@ -93,6 +95,16 @@ impl RedisKeys {
     /// A provider service's record of one `Idempotency-Key` sent by one caller role.
     pub fn idempotency(&self, service: &str, caller: &str, key: &str) -> String {
         format!("{}idempotency:{}:{}:{}", self.prefix, service, caller, key)
+    }
+
+    /// github-service's record of one git proxy token, by the hex SHA-256 of the token.
+    pub fn git_access(&self, token_sha256: &str) -> String {
+        format!("{}git_access:{}", self.prefix, token_sha256)
+    }
+
+    /// The digests of the git proxy tokens `task_id` holds for `owner/repo`.
+    pub fn git_access_grants(&self, task_id: &TaskId, owner: &str, repo: &str) -> String {
+        format!("{}git_access:task:{}:{}/{}", self.prefix, task_id, owner, repo)
     }
 
     /// `scope` is `repo:{owner/name}`, `slack:{team}/{channel}` or `jira:{project}`; `day` is `YYYY-MM-DD` (UTC).

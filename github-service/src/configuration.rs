@@ -4,6 +4,8 @@
 use service_kit::configuration::{self, ConfigError};
 use service_kit::provider_service::ProviderSettings;
 
+use crate::git_access::GitAccessSettings;
+
 /// The service's name: task-log lines, Idempotency-Key scope, logs.
 pub const SERVICE_NAME: &str = "github-service";
 /// Default port.
@@ -74,6 +76,8 @@ pub struct Settings {
     /// `GITHUB_API_URL`, default `https://api.github.com` (GitHub Enterprise Server: `https://HOST/api/v3`).
     pub api_url: String,
     pub credentials: GithubCredentials,
+    /// `GITHUB_GIT_URL`, `GITHUB_SERVICE_PUBLIC_URL`, `GIT_ACCESS_TTL`: the agent's git access.
+    pub git_access: GitAccessSettings,
 }
 
 impl Settings {
@@ -85,6 +89,7 @@ impl Settings {
                 .trim_end_matches('/')
                 .to_owned(),
             credentials: GithubCredentials::from_env()?,
+            git_access: GitAccessSettings::from_env()?,
         })
     }
 }

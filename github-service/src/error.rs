@@ -9,6 +9,8 @@ use service_kit::extract::ValidationErrors;
 use service_kit::http_client::UpstreamError;
 use service_kit::vault::VaultError;
 
+use crate::git_access::GitAccessError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
@@ -18,6 +20,9 @@ pub enum Error {
     Upstream(#[from] UpstreamError),
     #[error(transparent)]
     Vault(#[from] VaultError),
+    /// A git access request or a proxied git request refused (see `git_access`).
+    #[error(transparent)]
+    GitAccess(#[from] GitAccessError),
     #[error("the request is out of range")]
     Validation(ValidationErrors),
     /// The vault holds no value for the credential this mode needs.
@@ -45,6 +50,7 @@ impl From<Error> for ErrorResponse {
             Error::Auth(e) => e.into(),
             Error::Upstream(e) => e.into(),
             Error::Vault(e) => e.into(),
+            Error::GitAccess(e) => e.into(),
             Error::Validation(e) => e.into(),
             Error::CredentialMissing(name) => ErrorResponse::new(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -258,6 +258,31 @@ impl GithubApi {
         &self.auth
     }
 
+    /// The `Authorization` value the service sends about `owner/repo`: `Bearer <installation token or token>`.
+    pub async fn authorization(
+        &self,
+        owner: &str,
+        repo: &str,
+        context: &CallContext,
+    ) -> Result<String, Error> {
+        self.auth
+            .authorization(&self.http, &self.api_url, owner, repo, context)
+            .await
+    }
+
+    /// The repository's default branch (`GET /repos/{owner}/{repo}`).
+    pub async fn default_branch(
+        &self,
+        owner: &str,
+        repo: &str,
+        context: &CallContext,
+    ) -> Result<String, Error> {
+        let repository: WireRepository = self
+            .get_json(owner, repo, &format!("/repos/{owner}/{repo}"), context)
+            .await?;
+        Ok(repository.default_branch)
+    }
+
     /// One authenticated request about `owner/repo`.
     async fn send(
         &self,

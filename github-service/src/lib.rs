@@ -3,6 +3,8 @@
 
 pub mod configuration;
 pub mod error;
+pub mod git_access;
+pub mod git_proxy;
 pub mod github_api;
 pub mod github_auth;
 pub mod routes;

@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::configuration::{SERVICE_NAME, Settings};
+use crate::git_access::GitAccess;
 use crate::github_api::{GithubApi, PROVIDER};
 use crate::github_auth::GithubAuth;
 use crate::routes::{self, POLICY};
@@ -19,6 +20,8 @@ use crate::state::AppState;
 
 /// Sent on every request to GitHub (GitHub refuses requests without one).
 const USER_AGENT: &str = concat!("agent-gateway-github-service/", env!("CARGO_PKG_VERSION"));
+/// A proxied git transfer fails when GitHub sends nothing for this long (a large pack takes as long as it takes).
+const GIT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +37,7 @@ const USER_AGENT: &str = concat!("agent-gateway-github-service/", env!("CARGO_PK
         (name = "pulls", description = "Pull requests, their diffs and files"),
         (name = "branches", description = "Create branches"),
         (name = "permissions", description = "A user's permission on a repository"),
+        (name = "git", description = "Per-task tokens for the git smart-HTTP proxy at /git/{owner}/{repo}.git"),
         (name = "admin", description = "Credential rotation (ADMIN_TOKEN)"),
     )
 )]
@@ -94,14 +98,32 @@ impl Application {
         if let Err(error) = auth.seed().await {
             tracing::warn!(%error, "could not store the credential read at start; retried on first use");
         }
+        let git = GitAccess::new(
+            settings.git_access,
+            plumbing.redis.clone(),
+            contracts::RedisKeys::new(settings.provider.common.redis_key_prefix.clone()),
+            plumbing.call_log.clone(),
+            USER_AGENT,
+            settings.provider.upstream.connect_timeout,
+            GIT_IDLE_TIMEOUT,
+        )
+        .context("building the git HTTP client")?;
         let state = AppState::new(
             GithubApi::new(http, settings.api_url, auth),
             plumbing.vault.clone(),
+            git,
         );
-        let (callers, admin, openapi) = routes(state);
+        let (callers, admin, mut openapi) = routes(state.clone());
+        let (git_access, git_access_doc) = OpenApiRouter::new()
+            .merge(routes::git_access::router())
+            .with_state(state.clone())
+            .split_for_parts();
+        openapi.merge(git_access_doc);
         let router = plumbing
             .api_layers(callers)
             .merge(plumbing.admin_layers(admin))
+            .merge(routes::git_access::layered(git_access, &plumbing))
+            .merge(crate::git_proxy::router(state))
             .merge(ops::router(
                 SERVICE_NAME,
                 plumbing.readiness_checks(),

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use service_kit::vault::Vault;
 
+use crate::git_access::GitAccess;
 use crate::github_api::GithubApi;
 
 #[derive(Clone)]
@@ -14,12 +15,13 @@ pub struct AppState {
 struct Inner {
     github: GithubApi,
     vault: Vault,
+    git: GitAccess,
 }
 
 impl AppState {
-    pub fn new(github: GithubApi, vault: Vault) -> Self {
+    pub fn new(github: GithubApi, vault: Vault, git: GitAccess) -> Self {
         Self {
-            inner: Arc::new(Inner { github, vault }),
+            inner: Arc::new(Inner { github, vault, git }),
         }
     }
 
@@ -29,5 +31,9 @@ impl AppState {
 
     pub fn vault(&self) -> &Vault {
         &self.inner.vault
+    }
+
+    pub fn git(&self) -> &GitAccess {
+        &self.inner.git
     }
 }

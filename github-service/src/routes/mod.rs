@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod branches;
 pub mod comments;
+pub mod git_access;
 pub mod issues;
 pub mod permissions;
 pub mod pulls;
@@ -26,12 +27,14 @@ pub mod operation {
     pub const CREATE_BRANCH: &str = "create_branch";
     pub const CREATE_PULL_REQUEST: &str = "create_pull_request";
     pub const CHECK_PERMISSION: &str = "check_permission";
+    pub const GIT_ACCESS: &str = "git_access";
 }
 
 use operation::*;
 
 /// gateway acknowledges and answers (reactions, comments, permission checks before starting a task);
-/// agent does its work (all reads, comments including deleting its own, reactions, branches, pull requests);
+/// agent does its work (all reads, comments including deleting its own, reactions, branches, pull requests,
+/// git access);
 /// dashboard only reads.
 pub static POLICY: RolePolicy = RolePolicy::new(&[
     (
@@ -52,6 +55,7 @@ pub static POLICY: RolePolicy = RolePolicy::new(&[
             ADD_REACTION,
             CREATE_BRANCH,
             CREATE_PULL_REQUEST,
+            GIT_ACCESS,
         ],
     ),
     (

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use github_service::configuration::{GithubCredentials, Settings};
+use github_service::git_access::GitAccessSettings;
 use github_service::startup::Application;
 use serde_json::{Value, json};
 use service_kit::caller_auth::CallerTokens;
@@ -69,6 +70,7 @@ pub fn test_settings(github_api_url: &str, dir: &Path) -> Settings {
         credentials: GithubCredentials::Token {
             token: GITHUB_TOKEN.to_owned(),
         },
+        git_access: GitAccessSettings::default(),
     }
 }
 

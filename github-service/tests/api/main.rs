@@ -4,6 +4,8 @@ mod app_auth;
 mod call_log;
 mod callers;
 mod credentials;
+mod git_access;
+mod git_backend;
 mod helpers;
 mod idempotency;
 mod operations;
