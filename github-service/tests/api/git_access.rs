@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use base64::Engine;
 use contracts::TaskId;
+use github_service::configuration::{GithubCredentials, Settings};
 use github_service::git_access::GitAccessSettings;
+use rand::RngCore;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -37,14 +39,17 @@ struct GitTest {
     work: tempfile::TempDir,
 }
 
-async fn spawn_git_test(adjust: impl FnOnce(&mut GitAccessSettings)) -> GitTest {
+async fn spawn_git_test(adjust: impl FnOnce(&mut Settings)) -> GitTest {
     let backend = GitBackend::start(OWNER, REPO_NAME).await;
-    let mut git_access = GitAccessSettings {
-        git_url: backend.url.clone(),
-        ..GitAccessSettings::default()
-    };
-    adjust(&mut git_access);
-    let app = spawn_app_with(|settings| settings.git_access = git_access).await;
+    let git_url = backend.url.clone();
+    let app = spawn_app_with(|settings| {
+        settings.git_access = GitAccessSettings {
+            git_url,
+            ..GitAccessSettings::default()
+        };
+        adjust(settings);
+    })
+    .await;
     Mock::given(method("GET"))
         .and(path(REPO))
         .respond_with(ResponseTemplate::new(200).set_body_json(repository("main")))
@@ -342,7 +347,7 @@ async fn revoked_tokens_are_refused() {
 
 #[tokio::test]
 async fn expired_tokens_are_refused() {
-    let test = spawn_git_test(|settings| settings.ttl = Duration::from_secs(1)).await;
+    let test = spawn_git_test(|settings| settings.git_access.ttl = Duration::from_secs(1)).await;
     let access = test.issue(&TaskId::new()).await;
     let token = access["token"].as_str().unwrap();
     assert_eq!(test.proxy_get(INFO_REFS, Some(token)).await.status(), 200);
@@ -416,7 +421,7 @@ async fn tokens_work_only_for_their_repository_and_only_as_a_password() {
 #[tokio::test]
 async fn git_access_is_the_agents_and_needs_a_task() {
     let test = spawn_git_test(|settings| {
-        settings.public_url = Some("https://agw.example.com/github".to_owned());
+        settings.git_access.public_url = Some("https://agw.example.com/github".to_owned());
     })
     .await;
     let task_id = TaskId::new().to_string();
@@ -489,4 +494,87 @@ async fn git_access_is_the_agents_and_needs_a_task() {
         .unwrap();
     assert!(spec["paths"]["/api/v1/github/repos/{owner}/{repo}/git-access"]["post"].is_object());
     assert!(spec["paths"]["/api/v1/github/repos/{owner}/{repo}/git-access"]["delete"].is_object());
+}
+
+/// A fresh 2048-bit RSA key (PEM) for App mode.
+async fn generate_rsa_key() -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let private = dir.path().join("app.pem");
+    let output = tokio::process::Command::new("openssl")
+        .args(["genrsa", "-out"])
+        .arg(&private)
+        .arg("2048")
+        .output()
+        .await
+        .expect("openssl is installed");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::read_to_string(private).unwrap()
+}
+
+#[tokio::test]
+async fn in_app_mode_a_large_push_streams_through_with_the_installation_token() {
+    const INSTALLATION_TOKEN: &str = "ghs_16C7e42F292c6912E7710c838347Ae178B4a";
+    let private_key_pem = generate_rsa_key().await;
+    let test = spawn_git_test(|settings| {
+        settings.credentials = GithubCredentials::App {
+            app_id: "123456".to_owned(),
+            private_key_pem,
+        };
+    })
+    .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/installation")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": 42, "account": user(OWNER, 2), "app_id": 123456, "target_type": "Organization",
+            "repository_selection": "all", "permissions": {"contents": "write", "metadata": "read"}
+        })))
+        .mount(&test.app.github)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/app/installations/42/access_tokens"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "token": INSTALLATION_TOKEN,
+            "expires_at": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339(),
+            "permissions": {"contents": "write", "metadata": "read"}, "repository_selection": "all"
+        })))
+        .expect(1)
+        .mount(&test.app.github)
+        .await;
+
+    let access = test.issue(&TaskId::new()).await;
+    let clone = test.clone(&access, "clone").await;
+    git(&clone, &["checkout", "--quiet", "-b", "agent/large"]).await;
+    // Incompressible and larger than git's 1 MiB post buffer: git probes, then sends the pack chunked.
+    let mut data = vec![0u8; 3 * 1024 * 1024];
+    rand::rng().fill_bytes(&mut data);
+    std::fs::write(clone.join("large.bin"), &data).unwrap();
+    git(&clone, &["add", "large.bin"]).await;
+    git(&clone, &["commit", "--quiet", "-m", "large file"]).await;
+    let commit = git(&clone, &["rev-parse", "HEAD"]).await;
+    git(&clone, &["push", "--quiet", "origin", "agent/large"]).await;
+    assert_eq!(
+        test.backend
+            .rev(OWNER, REPO_NAME, "refs/heads/agent/large")
+            .await,
+        Some(commit)
+    );
+
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("x-access-token:{INSTALLATION_TOKEN}"))
+    );
+    let requests = test.backend.requests();
+    assert!(!requests.is_empty());
+    for request in &requests {
+        assert_eq!(
+            request.authorization.as_deref(),
+            Some(expected.as_str()),
+            "{request:?}"
+        );
+    }
 }
