@@ -119,7 +119,9 @@ impl FromStr for Command {
 }
 
 /// Each priority has its own stream; workers read higher ones first without starving lower ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     High,
@@ -316,7 +318,10 @@ mod tests {
     #[test]
     fn encodes_and_decodes() {
         let envelope = sample();
-        assert_eq!(TaskEnvelope::decode(envelope.encode().as_bytes()).unwrap(), envelope);
+        assert_eq!(
+            TaskEnvelope::decode(envelope.encode().as_bytes()).unwrap(),
+            envelope
+        );
     }
 
     #[test]
@@ -324,7 +329,10 @@ mod tests {
         let mut value = serde_json::to_value(sample()).unwrap();
         value["schema_version"] = 2.into();
         let err = TaskEnvelope::decode(value.to_string().as_bytes()).unwrap_err();
-        assert!(matches!(err, EnvelopeError::UnsupportedVersion { found: 2 }));
+        assert!(matches!(
+            err,
+            EnvelopeError::UnsupportedVersion { found: 2 }
+        ));
         value.as_object_mut().unwrap().remove("schema_version");
         let err = TaskEnvelope::decode(value.to_string().as_bytes()).unwrap_err();
         assert!(matches!(err, EnvelopeError::MissingVersion));

@@ -104,7 +104,10 @@ impl RedisKeys {
 
     /// The digests of the git proxy tokens `task_id` holds for `owner/repo`.
     pub fn git_access_grants(&self, task_id: &TaskId, owner: &str, repo: &str) -> String {
-        format!("{}git_access:task:{}:{}/{}", self.prefix, task_id, owner, repo)
+        format!(
+            "{}git_access:task:{}:{}/{}",
+            self.prefix, task_id, owner, repo
+        )
     }
 
     /// `scope` is `repo:{owner/name}`, `slack:{team}/{channel}` or `jira:{project}`; `day` is `YYYY-MM-DD` (UTC).
@@ -114,7 +117,13 @@ impl RedisKeys {
 
     /// The counter of tasks `actor_id` started on `provider` during Unix minute `minute`.
     pub fn actor_rate(&self, provider: Provider, actor_id: &str, minute: i64) -> String {
-        format!("{}ratelimit:{}:{}:{}", self.prefix, provider.as_str(), actor_id, minute)
+        format!(
+            "{}ratelimit:{}:{}:{}",
+            self.prefix,
+            provider.as_str(),
+            actor_id,
+            minute
+        )
     }
 }
 
@@ -144,7 +153,10 @@ mod tests {
         ] {
             assert!(key.starts_with("test-123:"), "{key}");
         }
-        assert_eq!(keys.dedup(Provider::Slack, "Ev1"), "test-123:dedup:slack:Ev1");
+        assert_eq!(
+            keys.dedup(Provider::Slack, "Ev1"),
+            "test-123:dedup:slack:Ev1"
+        );
         assert_eq!(keys.task_streams()[0], "test-123:tasks:high");
     }
 }

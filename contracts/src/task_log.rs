@@ -214,7 +214,13 @@ impl TaskLogWriter {
 
     /// Appends one line, stamped now. `kind` becomes `stage` (webhook flow) or `type` (other streams);
     /// the fields of `fields` (an object) follow it.
-    pub fn append(&self, task_id: &TaskId, file: LogFile, kind: &str, fields: Value) -> io::Result<()> {
+    pub fn append(
+        &self,
+        task_id: &TaskId,
+        file: LogFile,
+        kind: &str,
+        fields: Value,
+    ) -> io::Result<()> {
         self.append_at(task_id, file, Utc::now(), kind, fields)
     }
 
@@ -268,7 +274,11 @@ impl TaskLogWriter {
             return text;
         }
         let original_bytes = text.len();
-        let content: Map<String, Value> = line.iter().skip(header_len).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let content: Map<String, Value> = line
+            .iter()
+            .skip(header_len)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let content = Value::Object(content).to_string();
         let mut header: Map<String, Value> = line.into_iter().take(header_len).collect();
         header.insert("truncated".into(), Value::Bool(true));
@@ -277,7 +287,10 @@ impl TaskLogWriter {
         let mut keep = MAX_LINE_BYTES.saturating_sub(1024);
         loop {
             let mut cut = header.clone();
-            cut.insert("content".into(), Value::String(prefix_at_char_boundary(&content, keep).to_owned()));
+            cut.insert(
+                "content".into(),
+                Value::String(prefix_at_char_boundary(&content, keep).to_owned()),
+            );
             let mut text = Value::Object(cut).to_string();
             if text.len() < MAX_LINE_BYTES {
                 text.push('\n');
@@ -288,7 +301,12 @@ impl TaskLogWriter {
     }
 
     /// Replaces a JSON file atomically: a temporary file in the same directory, then rename.
-    pub fn write_json<T: Serialize>(&self, task_id: &TaskId, file: LogFile, value: &T) -> io::Result<()> {
+    pub fn write_json<T: Serialize>(
+        &self,
+        task_id: &TaskId,
+        file: LogFile,
+        value: &T,
+    ) -> io::Result<()> {
         let target = self.path(task_id, file);
         let temp = self.task_dir(task_id).join(format!(
             ".{}.{}-{}.tmp",
@@ -350,8 +368,17 @@ mod tests {
     #[test]
     fn appends_stamped_lines() {
         let (_dir, writer, id) = writer();
-        writer.append(&id, LogFile::WebhookFlow, "received", json!({"bytes": 10})).unwrap();
-        writer.append(&id, LogFile::QueueFlow, "queued", json!({"stream": "tasks:high"})).unwrap();
+        writer
+            .append(&id, LogFile::WebhookFlow, "received", json!({"bytes": 10}))
+            .unwrap();
+        writer
+            .append(
+                &id,
+                LogFile::QueueFlow,
+                "queued",
+                json!({"stream": "tasks:high"}),
+            )
+            .unwrap();
         let webhook = lines(&writer, &id, LogFile::WebhookFlow);
         assert_eq!(webhook[0]["stage"], "received");
         assert_eq!(webhook[0]["bytes"], 10);
@@ -366,7 +393,14 @@ mod tests {
     #[test]
     fn a_field_cannot_overwrite_the_stamp() {
         let (_dir, writer, id) = writer();
-        writer.append(&id, LogFile::QueueFlow, "queued", json!({"task_id": "forged", "service": "x"})).unwrap();
+        writer
+            .append(
+                &id,
+                LogFile::QueueFlow,
+                "queued",
+                json!({"task_id": "forged", "service": "x"}),
+            )
+            .unwrap();
         let line = &lines(&writer, &id, LogFile::QueueFlow)[0];
         assert_eq!(line["task_id"], id.to_string());
         assert_eq!(line["service"], "test-service");
@@ -376,7 +410,9 @@ mod tests {
     fn cuts_long_lines_and_marks_them() {
         let (_dir, writer, id) = writer();
         let huge = "\"é\\".repeat(100_000);
-        writer.append(&id, LogFile::AgentOutput, "message", json!({"text": huge})).unwrap();
+        writer
+            .append(&id, LogFile::AgentOutput, "message", json!({"text": huge}))
+            .unwrap();
         let raw = fs::read_to_string(writer.path(&id, LogFile::AgentOutput)).unwrap();
         assert!(raw.len() <= MAX_LINE_BYTES, "{}", raw.len());
         let line: Value = serde_json::from_str(raw.trim_end()).unwrap();
@@ -395,7 +431,9 @@ mod tests {
                 scope.spawn(move || {
                     for i in 0..200 {
                         let text = format!("{t}-{i}-").repeat(500);
-                        writer.append(&id, LogFile::AgentOutput, "message", json!({"text": text})).unwrap();
+                        writer
+                            .append(&id, LogFile::AgentOutput, "message", json!({"text": text}))
+                            .unwrap();
                     }
                 });
             }
@@ -406,8 +444,12 @@ mod tests {
     #[test]
     fn json_files_are_replaced_whole() {
         let (_dir, writer, id) = writer();
-        writer.write_json(&id, LogFile::Input, &json!({"a": 1})).unwrap();
-        writer.write_json(&id, LogFile::Input, &json!({"a": 2})).unwrap();
+        writer
+            .write_json(&id, LogFile::Input, &json!({"a": 1}))
+            .unwrap();
+        writer
+            .write_json(&id, LogFile::Input, &json!({"a": 2}))
+            .unwrap();
         let raw = fs::read_to_string(writer.path(&id, LogFile::Input)).unwrap();
         assert_eq!(serde_json::from_str::<Value>(&raw).unwrap()["a"], 2);
         let leftovers: Vec<_> = fs::read_dir(writer.task_dir(&id))

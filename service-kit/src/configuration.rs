@@ -53,11 +53,14 @@ where
     T: FromStr,
     T::Err: std::fmt::Display,
 {
-    value.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-        name: name.to_owned(),
-        value: value.to_owned(),
-        reason: e.to_string(),
-    })
+    value
+        .trim()
+        .parse()
+        .map_err(|e: T::Err| ConfigError::Invalid {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            reason: e.to_string(),
+        })
 }
 
 /// A comma-separated list (empty items dropped); empty when unset.
@@ -110,7 +113,10 @@ pub const DEFAULT_TASK_LOGS_DIR: &str = "./data/logs/tasks";
 impl CommonSettings {
     pub fn from_env(default_port: u16) -> Result<Self, ConfigError> {
         Ok(Self {
-            bind_addr: parse_or("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], default_port)))?,
+            bind_addr: parse_or(
+                "BIND_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], default_port)),
+            )?,
             redis_url: var("REDIS_URL").unwrap_or_else(|| DEFAULT_REDIS_URL.to_owned()),
             redis_key_prefix: std::env::var("REDIS_KEY_PREFIX")
                 .unwrap_or_else(|_| contracts::keys::DEFAULT_PREFIX.to_owned()),
@@ -153,9 +159,18 @@ mod tests {
 
     #[test]
     fn parses_human_durations() {
-        assert_eq!("500ms".parse::<HumanDuration>().unwrap().0, Duration::from_millis(500));
-        assert_eq!("30".parse::<HumanDuration>().unwrap().0, Duration::from_secs(30));
-        assert_eq!("2h".parse::<HumanDuration>().unwrap().0, Duration::from_secs(7200));
+        assert_eq!(
+            "500ms".parse::<HumanDuration>().unwrap().0,
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            "30".parse::<HumanDuration>().unwrap().0,
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            "2h".parse::<HumanDuration>().unwrap().0,
+            Duration::from_secs(7200)
+        );
         assert!("2 weeks".parse::<HumanDuration>().is_err());
         assert!("".parse::<HumanDuration>().is_err());
     }

@@ -79,11 +79,13 @@ impl From<JsonRejection> for ErrorResponse {
                 "unsupported_media_type",
                 "expected `Content-Type: application/json`",
             ),
-            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the request body is larger than this endpoint accepts",
-            ),
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the request body is larger than this endpoint accepts",
+                )
+            }
             other => Self::bad_request("malformed_body", other.body_text()),
         }
     }

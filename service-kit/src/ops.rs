@@ -29,7 +29,11 @@ struct OpsState {
 }
 
 /// The ops routes of one service. `openapi` is the service's full spec (its handlers' paths included).
-pub fn router(service: &'static str, checks: Vec<Box<dyn ReadinessCheck>>, openapi: OpenApi) -> Router {
+pub fn router(
+    service: &'static str,
+    checks: Vec<Box<dyn ReadinessCheck>>,
+    openapi: OpenApi,
+) -> Router {
     let state = OpsState {
         service,
         checks: Arc::new(checks),
@@ -47,7 +51,13 @@ async fn health(State(state): State<OpsState>) -> Json<serde_json::Value> {
 }
 
 async fn ready(State(state): State<OpsState>) -> Response {
-    let results = futures::future::join_all(state.checks.iter().map(|c| async move { (c.name(), c.check().await) })).await;
+    let results = futures::future::join_all(
+        state
+            .checks
+            .iter()
+            .map(|c| async move { (c.name(), c.check().await) }),
+    )
+    .await;
     let mut details = serde_json::Map::new();
     let mut failing = Vec::new();
     for (name, result) in results {
@@ -62,12 +72,17 @@ async fn ready(State(state): State<OpsState>) -> Response {
         }
     }
     if failing.is_empty() {
-        Json(json!({ "status": "ready", "service": state.service, "checks": details })).into_response()
+        Json(json!({ "status": "ready", "service": state.service, "checks": details }))
+            .into_response()
     } else {
         ErrorResponse::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "not_ready",
-            format!("{} is not ready: {} unavailable", state.service, failing.join(", ")),
+            format!(
+                "{} is not ready: {} unavailable",
+                state.service,
+                failing.join(", ")
+            ),
         )
         .with_details(serde_json::Value::Object(details))
         .retry_after(5)
@@ -89,15 +104,28 @@ pub fn document_ops(openapi: &mut OpenApi) {
     use utoipa::openapi::response::ResponseBuilder;
     for (path, summary, tag) in [
         ("/health", "Liveness: the process answers.", "ops"),
-        ("/ready", "Readiness: every dependency answers; 503 with the failing ones otherwise.", "ops"),
-        ("/metrics", "Prometheus metrics in the text exposition format.", "ops"),
+        (
+            "/ready",
+            "Readiness: every dependency answers; 503 with the failing ones otherwise.",
+            "ops",
+        ),
+        (
+            "/metrics",
+            "Prometheus metrics in the text exposition format.",
+            "ops",
+        ),
     ] {
         let operation = OperationBuilder::new()
             .summary(Some(summary))
             .tag(tag)
             .response("200", ResponseBuilder::new().description("OK"))
-            .response("503", ResponseBuilder::new().description("Not ready (only /ready)"))
+            .response(
+                "503",
+                ResponseBuilder::new().description("Not ready (only /ready)"),
+            )
             .build();
-        openapi.paths.add_path_operation(path, vec![HttpMethod::Get], operation);
+        openapi
+            .paths
+            .add_path_operation(path, vec![HttpMethod::Get], operation);
     }
 }

@@ -188,10 +188,18 @@ impl TaskQueue {
     }
 
     /// Asks for a task to be cancelled: a queued task is skipped, a running one killed.
-    pub async fn request_cancel(&self, task_id: &TaskId, requested_by: &str) -> Result<(), QueueError> {
+    pub async fn request_cancel(
+        &self,
+        task_id: &TaskId,
+        requested_by: &str,
+    ) -> Result<(), QueueError> {
         let mut connection = self.pool.get().await?;
         let _: () = connection
-            .set_ex(self.keys.cancel(task_id), requested_by, keys::CANCEL_TTL_SECONDS)
+            .set_ex(
+                self.keys.cancel(task_id),
+                requested_by,
+                keys::CANCEL_TTL_SECONDS,
+            )
             .await?;
         Ok(())
     }
@@ -259,7 +267,8 @@ impl TaskQueue {
         let stream = self.keys.dead_letter_stream();
         let mut start = "-".to_owned();
         loop {
-            let page: redis::streams::StreamRangeReply = connection.xrange_count(&stream, &start, "+", 500).await?;
+            let page: redis::streams::StreamRangeReply =
+                connection.xrange_count(&stream, &start, "+", 500).await?;
             let Some(last) = page.ids.last() else { break };
             start = format!("({}", last.id);
             let doomed: Vec<String> = page
@@ -284,8 +293,11 @@ impl TaskQueue {
         let mut depths = QueueDepths::default();
         for priority in Priority::ALL {
             let stream = self.keys.task_stream(priority);
-            let groups: redis::RedisResult<Vec<redis::Value>> =
-                redis::cmd("XINFO").arg("GROUPS").arg(&stream).query_async(&mut connection).await;
+            let groups: redis::RedisResult<Vec<redis::Value>> = redis::cmd("XINFO")
+                .arg("GROUPS")
+                .arg(&stream)
+                .query_async(&mut connection)
+                .await;
             let (lag, pending) = match groups {
                 Ok(groups) => group_lag_and_pending(&groups),
                 Err(e) if matches!(e.kind(), redis::ErrorKind::Server(_)) => (Some(0), 0),
@@ -310,18 +322,29 @@ fn group_lag_and_pending(groups: &[redis::Value]) -> (Option<u64>, u64) {
         let fields: Vec<(String, redis::Value)> = match group {
             redis::Value::Map(pairs) => pairs
                 .iter()
-                .filter_map(|(k, v)| redis::from_redis_value_ref::<String>(k).ok().map(|k| (k, v.clone())))
+                .filter_map(|(k, v)| {
+                    redis::from_redis_value_ref::<String>(k)
+                        .ok()
+                        .map(|k| (k, v.clone()))
+                })
                 .collect(),
             redis::Value::Array(items) => items
                 .chunks(2)
                 .filter_map(|pair| match pair {
-                    [k, v] => redis::from_redis_value_ref::<String>(k).ok().map(|k| (k, v.clone())),
+                    [k, v] => redis::from_redis_value_ref::<String>(k)
+                        .ok()
+                        .map(|k| (k, v.clone())),
                     _ => None,
                 })
                 .collect(),
             _ => continue,
         };
-        let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
         let is_workers = field("name")
             .and_then(|v| redis::from_redis_value::<String>(v).ok())
             .is_some_and(|n| n == CONSUMER_GROUP);

@@ -39,7 +39,9 @@ pub async fn dedicated_connection(
     let config = redis::AsyncConnectionConfig::new()
         .set_connection_timeout(Some(REDIS_TIMEOUT))
         .set_response_timeout(Some(longest_block + REDIS_TIMEOUT));
-    client.get_multiplexed_async_connection_with_config(&config).await
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
 }
 
 /// `/ready` check: Redis answers PING.

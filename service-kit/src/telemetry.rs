@@ -14,7 +14,10 @@ pub fn init_tracing(service_name: &str) {
     let subscriber = Registry::default()
         .with(filter)
         .with(JsonStorageLayer)
-        .with(BunyanFormattingLayer::new(service_name.to_owned(), std::io::stdout));
+        .with(BunyanFormattingLayer::new(
+            service_name.to_owned(),
+            std::io::stdout,
+        ));
     if tracing::subscriber::set_global_default(subscriber).is_ok() {
         let _ = tracing_log::LogTracer::init();
     }
@@ -26,8 +29,8 @@ pub fn metrics_handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             const LATENCY_BUCKETS: &[f64] = &[
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-                60.0, 300.0, 900.0, 3600.0,
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                10.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
             ];
             PrometheusBuilder::new()
                 .set_buckets(LATENCY_BUCKETS)

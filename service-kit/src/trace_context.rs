@@ -45,8 +45,14 @@ impl TraceContext {
     /// Parses `00-<32 hex>-<16 hex>-<2 hex>`; all-zero ids are invalid per the spec.
     pub fn parse(header: &str) -> Option<Self> {
         let mut parts = header.trim().split('-');
-        let (version, trace, span, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        if version.len() != 2 || version == "ff" || trace.len() != 32 || span.len() != 16 || flags.len() != 2 {
+        let (version, trace, span, flags) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if version.len() != 2
+            || version == "ff"
+            || trace.len() != 32
+            || span.len() != 16
+            || flags.len() != 2
+        {
             return None;
         }
         if version == "00" && parts.next().is_some() {
@@ -113,7 +119,10 @@ impl RequestContext {
 /// Headers for a call to another component.
 pub fn outbound_headers(trace: &TraceContext, task_id: Option<&TaskId>) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    headers.insert(HeaderName::from_static(headers::TRACEPARENT), trace.outbound_header());
+    headers.insert(
+        HeaderName::from_static(headers::TRACEPARENT),
+        trace.outbound_header(),
+    );
     if let Some(task_id) = task_id {
         headers.insert(
             HeaderName::from_static(headers::TASK_ID),
@@ -149,7 +158,9 @@ pub async fn trace_requests(mut request: Request, next: Next) -> Response {
     if let Some(task_id) = &task_id {
         span.record("task_id", tracing::field::display(task_id));
     }
-    request.extensions_mut().insert(RequestContext { trace, task_id });
+    request
+        .extensions_mut()
+        .insert(RequestContext { trace, task_id });
     async move {
         let response = next.run(request).await;
         tracing::Span::current().record("status", response.status().as_u16());
