@@ -390,6 +390,26 @@ async fn worker_drain(tasks: usize, concurrency: usize) -> (f64, Vec<(f64, u64)>
         .min()
         .unwrap();
     let last = ids.iter().map(|id| bench.finished_at(id)).max().unwrap();
+    let mut to_assigned = Vec::with_capacity(tasks);
+    let mut to_runner = Vec::with_capacity(tasks);
+    let mut to_result = Vec::with_capacity(tasks);
+    for id in &ids {
+        let dequeued = bench.first_ts(id, LogFile::QueueFlow, "dequeued");
+        let assigned = bench.first_ts(id, LogFile::QueueFlow, "worker_assigned");
+        let runner = bench.first_ts(id, LogFile::AgentOutput, "message");
+        to_assigned.push(millis(dequeued, assigned));
+        to_runner.push(millis(assigned, runner));
+        to_result.push(millis(runner, bench.finished_at(id)));
+    }
+    summary(
+        "  drain: dequeued -> worker_assigned (start round trip)",
+        to_assigned,
+    );
+    summary(
+        "  drain: worker_assigned -> runner start (metadata, workspace)",
+        to_runner,
+    );
+    summary("  drain: runner start -> final result written", to_result);
     let succeeded = ids
         .iter()
         .filter(|id| {

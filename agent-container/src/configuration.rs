@@ -100,6 +100,22 @@ pub struct Settings {
     pub daily_budgets: DailyBudgets,
     /// Values of the worker's own secrets, redacted from the agent's output.
     pub secret_values: Vec<SecretString>,
+    /// `AGENT_FOLLOW_UP`, default true (false with the `noop` runner): talk to the provider services (tracking
+    /// message, context, git access, pull requests) and let tasks of one conversation run one after another.
+    pub follow_up: bool,
+    /// `DASHBOARD_PUBLIC_URL`, default `http://127.0.0.1:8090`: links to `{url}/tasks/{task_id}`.
+    pub dashboard_url: String,
+    /// `AGENT_PROGRESS_INTERVAL`, default 20s: at most one live update of the tracking message per interval.
+    pub progress_interval: Duration,
+    /// `AGENT_ANSWER_RETRY_FOR`, default 10m: how long the final answer is retried while its service is down.
+    pub answer_retry_for: Duration,
+    /// `AGENT_CONVERSATION_RECHECK`, default 5s: how soon a task waiting behind its conversation's active task
+    /// is looked at again.
+    pub conversation_recheck: Duration,
+    /// `AGENT_GIT_AUTHOR_NAME`, default `agent-gateway`.
+    pub git_author_name: String,
+    /// `AGENT_GIT_AUTHOR_EMAIL`, default `agent@agent-gateway.local`.
+    pub git_author_email: String,
 }
 
 /// Environment variable names whose values count as the worker's secrets.
@@ -186,6 +202,18 @@ impl Settings {
                 per_jira_project: config::parse_opt("AGENT_DAILY_BUDGET_JIRA_PROJECT_USD")?,
             },
             secret_values: worker_secret_values(),
+            follow_up: config::parse_or("AGENT_FOLLOW_UP", runner != RunnerKind::Noop)?,
+            dashboard_url: config::var("DASHBOARD_PUBLIC_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:8090".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            progress_interval: duration("AGENT_PROGRESS_INTERVAL", Duration::from_secs(20))?,
+            answer_retry_for: duration("AGENT_ANSWER_RETRY_FOR", Duration::from_secs(600))?,
+            conversation_recheck: duration("AGENT_CONVERSATION_RECHECK", Duration::from_secs(5))?,
+            git_author_name: config::var("AGENT_GIT_AUTHOR_NAME")
+                .unwrap_or_else(|| "agent-gateway".into()),
+            git_author_email: config::var("AGENT_GIT_AUTHOR_EMAIL")
+                .unwrap_or_else(|| "agent@agent-gateway.local".into()),
         })
     }
 }

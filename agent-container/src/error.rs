@@ -9,6 +9,8 @@ pub enum StartupError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Config(#[from] service_kit::configuration::ConfigError),
     #[error("could not create AGENT_WORKDIR {path}: {source}")]
     Workdir {
         path: String,

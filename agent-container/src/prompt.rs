@@ -1,5 +1,5 @@
-//! The prompt an agent gets: what its command asks, the user's instruction, and the context the envelope
-//! points at.
+//! The prompt an agent gets: what its command asks, the user's instruction, the context the envelope
+//! points at, and what was fetched of it through the provider services.
 
 use std::fmt::Write;
 
@@ -7,7 +7,12 @@ use contracts::TaskEnvelope;
 
 use crate::agents::AgentDefinition;
 
-pub fn build_prompt(envelope: &TaskEnvelope, definition: &AgentDefinition, cloned: bool) -> String {
+pub fn build_prompt(
+    envelope: &TaskEnvelope,
+    definition: &AgentDefinition,
+    cloned: bool,
+    fetched: &[String],
+) -> String {
     let mut prompt = String::new();
     let actor = envelope
         .actor
@@ -37,7 +42,7 @@ pub fn build_prompt(envelope: &TaskEnvelope, definition: &AgentDefinition, clone
         context.push(if cloned {
             format!("Repository: {repo} (cloned into the current directory)")
         } else {
-            format!("Repository: {repo} (not cloned: no clone URL is configured)")
+            format!("Repository: {repo} (not cloned: no way to clone it was available)")
         });
     }
     if let Some(number) = source.number {
@@ -73,6 +78,12 @@ pub fn build_prompt(envelope: &TaskEnvelope, definition: &AgentDefinition, clone
     let _ = writeln!(prompt, "Context:");
     for line in context {
         let _ = writeln!(prompt, "- {line}");
+    }
+    if !fetched.is_empty() {
+        let _ = writeln!(prompt, "\nWhat the conversation holds (fetched for you):");
+        for section in fetched {
+            let _ = writeln!(prompt, "\n{}", section.trim_end());
+        }
     }
     prompt
 }

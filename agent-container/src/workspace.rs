@@ -41,10 +41,21 @@ impl Workspace {
         }
     }
 
-    /// `git clone <url> .` with nothing of the worker's environment but `PATH`.
-    pub async fn clone_repository(&self, url: &str, path_var: &str) -> Result<(), String> {
+    /// `git clone <url> .` with nothing of the worker's environment but `PATH`. `auth` is an HTTP
+    /// `Authorization` header value sent with every request (given to git through its environment, so it is
+    /// neither on a command line nor in the workspace's git config).
+    pub async fn clone_repository(
+        &self,
+        url: &str,
+        auth: Option<&str>,
+        path_var: &str,
+    ) -> Result<(), String> {
         let output = self
-            .git(path_var, &["clone", "--quiet", "--no-tags", url, "."])
+            .git_with(
+                path_var,
+                auth,
+                &["clone", "--quiet", "--no-tags", url, "."],
+            )
             .await?;
         if output.status.success() {
             Ok(())
@@ -82,7 +93,65 @@ impl Workspace {
         })
     }
 
+    /// The branch the clone checked out.
+    pub async fn current_branch(&self, path_var: &str) -> Option<String> {
+        let output = self
+            .git(path_var, &["symbolic-ref", "--short", "HEAD"])
+            .await
+            .ok()?;
+        let branch = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        (output.status.success() && !branch.is_empty()).then_some(branch)
+    }
+
+    /// Commits what [`Self::changes`] staged, as `author`, and pushes it to `origin` as `branch`.
+    pub async fn commit_and_push(
+        &self,
+        path_var: &str,
+        auth: Option<&str>,
+        author: (&str, &str),
+        message: &str,
+        branch: &str,
+    ) -> Result<(), String> {
+        let name = format!("user.name={}", author.0);
+        let email = format!("user.email={}", author.1);
+        let commit = self
+            .git(
+                path_var,
+                &["-c", &name, "-c", &email, "commit", "--quiet", "--no-verify", "-m", message],
+            )
+            .await?;
+        if !commit.status.success() {
+            return Err(format!(
+                "git commit failed ({}): {}",
+                commit.status,
+                String::from_utf8_lossy(&commit.stderr).trim()
+            ));
+        }
+        let refspec = format!("HEAD:refs/heads/{branch}");
+        let push = self
+            .git_with(path_var, auth, &["push", "--quiet", "origin", &refspec])
+            .await?;
+        if push.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "git push failed ({}): {}",
+                push.status,
+                String::from_utf8_lossy(&push.stderr).trim()
+            ))
+        }
+    }
+
     async fn git(&self, path_var: &str, args: &[&str]) -> Result<std::process::Output, String> {
+        self.git_with(path_var, None, args).await
+    }
+
+    async fn git_with(
+        &self,
+        path_var: &str,
+        auth: Option<&str>,
+        args: &[&str],
+    ) -> Result<std::process::Output, String> {
         let mut command = tokio::process::Command::new("git");
         command
             .args(args)
@@ -94,6 +163,12 @@ impl Workspace {
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .stdin(Stdio::null())
             .kill_on_drop(true);
+        if let Some(header) = auth {
+            command
+                .env("GIT_CONFIG_COUNT", "1")
+                .env("GIT_CONFIG_KEY_0", "http.extraHeader")
+                .env("GIT_CONFIG_VALUE_0", format!("Authorization: {header}"));
+        }
         tokio::time::timeout(CLONE_TIMEOUT, command.output())
             .await
             .map_err(|_| {

@@ -1,0 +1,133 @@
+//! One task at a time per conversation: `conv:{conversation_key}` (hash) field `active` names the task that
+//! runs; a task of the same conversation that finds another one there waits behind it.
+//!
+//! Fields this worker writes: `active` (task id), `active_since` (Unix ms), and when a task ends `last_task`
+//! and `last_status`.
+
+use contracts::events::TaskStatus;
+use contracts::{RedisKeys, TaskEnvelope, TaskId};
+use deadpool_redis::Pool;
+use deadpool_redis::redis::{self, Script};
+
+// KEYS: conv hash; ARGV: task id, now ms, the holder the caller saw end ('' for none).
+// Returns '' when the task holds `active` now, else the task that holds it.
+const CLAIM_SCRIPT: &str = r"
+local active = redis.call('HGET', KEYS[1], 'active')
+if (not active) or active == ARGV[1] or active == ARGV[3] then
+  redis.call('HSET', KEYS[1], 'active', ARGV[1], 'active_since', ARGV[2])
+  return ''
+end
+return active
+";
+
+// KEYS: conv hash; ARGV: task id, status. Clears `active` only when it is still this task's.
+const RELEASE_SCRIPT: &str = r"
+redis.call('HSET', KEYS[1], 'last_task', ARGV[1], 'last_status', ARGV[2])
+if redis.call('HGET', KEYS[1], 'active') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'active', 'active_since')
+  return 1
+end
+return 0
+";
+
+#[derive(Clone)]
+pub struct Conversations {
+    pool: Pool,
+    keys: RedisKeys,
+    claim_script: Script,
+    release_script: Script,
+}
+
+/// Whether a task may run now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Turn {
+    Ours,
+    /// Another task of the conversation is still running (or queued for its next attempt).
+    Behind(String),
+}
+
+impl Conversations {
+    pub fn new(pool: Pool, keys: RedisKeys) -> Self {
+        Self {
+            pool,
+            keys,
+            claim_script: Script::new(CLAIM_SCRIPT),
+            release_script: Script::new(RELEASE_SCRIPT),
+        }
+    }
+
+    /// Claims `active` for the task. `holder_ended` tells whether a holding task has ended (its status is
+    /// terminal) though it never cleared the field, e.g. because its worker died at the wrong moment.
+    pub async fn claim(
+        &self,
+        envelope: &TaskEnvelope,
+        holder_ended: impl Fn(&str) -> bool,
+    ) -> redis::RedisResult<Turn> {
+        let key = self.keys.conversation(&envelope.conversation_key);
+        let mut connection = self.connection().await?;
+        let task_id = envelope.task_id.to_string();
+        let mut ended = String::new();
+        loop {
+            let holder: String = self
+                .claim_script
+                .key(&key)
+                .arg(&task_id)
+                .arg(service_kit::queue::now_millis())
+                .arg(&ended)
+                .invoke_async(&mut connection)
+                .await?;
+            if holder.is_empty() {
+                return Ok(Turn::Ours);
+            }
+            if holder != ended && holder_ended(&holder) {
+                ended = holder;
+                continue;
+            }
+            return Ok(Turn::Behind(holder));
+        }
+    }
+
+    /// Records the end and frees the conversation if the task still holds it.
+    pub async fn release(
+        &self,
+        envelope: &TaskEnvelope,
+        status: TaskStatus,
+    ) -> redis::RedisResult<()> {
+        let key = self.keys.conversation(&envelope.conversation_key);
+        let mut connection = self.connection().await?;
+        let _: i64 = self
+            .release_script
+            .key(key)
+            .arg(envelope.task_id.to_string())
+            .arg(status.as_str())
+            .invoke_async(&mut connection)
+            .await?;
+        Ok(())
+    }
+
+    async fn connection(&self) -> redis::RedisResult<deadpool_redis::Connection> {
+        self.pool.get().await.map_err(|e| {
+            redis::RedisError::from((
+                redis::ErrorKind::Io,
+                "no redis connection from the pool",
+                e.to_string(),
+            ))
+        })
+    }
+}
+
+/// Whether a task id names a task whose status is final, per its `metadata.json`.
+pub fn has_ended(logs: &contracts::task_log::TaskLogWriter, task_id: &str) -> bool {
+    let Ok(task_id) = task_id.parse::<TaskId>() else {
+        return true;
+    };
+    logs.read_metadata(&task_id).is_ok_and(|m| {
+        matches!(
+            m.status,
+            TaskStatus::Succeeded
+                | TaskStatus::Failed
+                | TaskStatus::DeadLettered
+                | TaskStatus::Cancelled
+        )
+    })
+}
