@@ -262,13 +262,16 @@ async fn forward(
             }
             .into());
         }
-        context.record(
-            "git_push",
-            json!({
-                "scope": "call",
-                "refs": commands.iter().map(|c| json!({ "ref": c.refname, "action": c.action() })).collect::<Vec<_>>(),
-            }),
-        );
+        // git probes a large push with an empty request (`0000`) before sending it: nothing to log then.
+        if !commands.is_empty() {
+            context.record(
+                "git_push",
+                json!({
+                    "scope": "call",
+                    "refs": commands.iter().map(|c| json!({ "ref": c.refname, "action": c.action() })).collect::<Vec<_>>(),
+                }),
+            );
+        }
         already_read = read;
     }
 
