@@ -1,17 +1,29 @@
-//! Running one task once it is ours: budget, fresh workspace, clone, prompt, the runner, and what changed.
+//! Running one task once it is ours: the tracking message's `started`, budget, fresh workspace, clone (through
+//! github-service's git access), context, prompt, the runner with live progress, what changed, and for a `fix`
+//! a pushed branch and a pull request; the git token is revoked whatever happened.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use contracts::agent::output_types;
+use contracts::github::{GitAccess, GitAccessRevoked, PullRequest};
 use contracts::task_log::{LogFile, TaskLogWriter, WorkspaceChanges};
-use contracts::{TaskEnvelope, TaskId};
-use secrecy::ExposeSecret;
+use contracts::tracking::fit_to_limit;
+use contracts::{Command, Provider, TaskEnvelope, TaskId};
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
+use service_kit::service_client::ServiceCall;
+use service_kit::trace_context::TraceContext;
 use tokio_util::sync::CancellationToken;
 
+use crate::agents::AgentDefinition;
 use crate::budget::{BudgetError, DailyBudget};
 use crate::configuration::Settings;
+use crate::context::ContextFetcher;
+use crate::follow::{FollowUp, LiveSummary, SummarizingSink, progress_text, started_text};
 use crate::prompt::build_prompt;
 use crate::redact::Redactor;
 use crate::runner::{CliRunner, EventSink, Limits, RunRequest, RunResult, RunStatus};
@@ -42,6 +54,12 @@ pub struct TaskRun {
     /// The model asked for (the definition's), when the agent did not report one.
     pub model: Option<String>,
     pub changes: Option<WorkspaceChanges>,
+    /// The pull request a `fix` opened.
+    pub pull_request: Option<String>,
+    /// Why the task was refused before the agent ran (a daily budget), in words for the person who asked.
+    pub refused: Option<String>,
+    /// Something the person should know besides the result (e.g. the changes could not be pushed).
+    pub note: Option<String>,
 }
 
 pub struct Executor {
@@ -50,6 +68,20 @@ pub struct Executor {
     pub logs: TaskLogWriter,
     pub redactor: Arc<Redactor>,
     pub budget: DailyBudget,
+    /// The provider services (tracking message, context, git access, pull requests); `None` with
+    /// `AGENT_FOLLOW_UP=false`.
+    pub follow: Option<Arc<FollowUp>>,
+}
+
+/// How the workspace reaches the task's repository.
+struct RepoAccess {
+    url: String,
+    /// `Authorization` header value for git (the per-task token of github-service's git proxy).
+    auth: Option<SecretString>,
+    /// The branch pushes must not go to (from github-service), when known.
+    default_branch: Option<String>,
+    /// The token was issued by github-service and is revoked when the task ends.
+    granted: bool,
 }
 
 impl Executor {
@@ -68,6 +100,12 @@ impl Executor {
                 ),
             );
         };
+        if let Some(follow) = &self.follow {
+            let link = follow.task_link(&envelope.task_id);
+            follow
+                .show(envelope, &started_text(envelope, &link), "started")
+                .await;
+        }
         let model = definition.model.clone();
         let reservation = match self
             .budget
@@ -82,6 +120,7 @@ impl Executor {
                 );
                 return TaskRun {
                     model,
+                    refused: Some(reason.clone()),
                     ..refused(RunStatus::AgentFailed, reason)
                 };
             }
@@ -100,42 +139,77 @@ impl Executor {
                 );
             }
         };
-        let repo_url = envelope.source.repo.as_ref().and_then(|repo| {
-            self.settings
-                .repo_url_template
-                .as_ref()
-                .map(|template| template.replace("{repo}", repo))
-        });
-        if let Some(url) = &repo_url
+        let access = self.repository_access(envelope).await;
+        let run = self
+            .run_in_workspace(envelope, definition, &workspace, access.as_ref(), &sink, cancel)
+            .await;
+        if let Some(access) = access.as_ref().filter(|a| a.granted) {
+            self.revoke(envelope, access).await;
+        }
+        // A run that never started the agent (the clone failed) spent nothing.
+        let spent = if run.result.duration.is_zero() {
+            Some(0.0)
+        } else {
+            run.result.cost_usd
+        };
+        self.budget.settle(&reservation, spent).await;
+        self.finish_workspace(&workspace, run.result.success());
+        TaskRun { model, ..run }
+    }
+
+    async fn run_in_workspace(
+        &self,
+        envelope: &TaskEnvelope,
+        definition: &AgentDefinition,
+        workspace: &Workspace,
+        access: Option<&RepoAccess>,
+        sink: &AgentOutputLog,
+        cancel: CancellationToken,
+    ) -> TaskRun {
+        let path_var = &self.settings.agent_path;
+        if let Some(access) = access
             && let Err(error) = workspace
-                .clone_repository(url, &self.settings.agent_path)
+                .clone_repository(
+                    &access.url,
+                    access.auth.as_ref().map(|a| a.expose_secret()),
+                    path_var,
+                )
                 .await
         {
-            let error = self.redactor.redact_text(&error);
+            let error = self.redact(&error, access);
             sink.emit(
                 output_types::ERROR,
                 json!({ "source": "worker", "message": error }),
             );
-            self.budget.settle(&reservation, Some(0.0)).await;
-            self.finish_workspace(&workspace, false);
             return refused(RunStatus::ProcessFailed, error);
         }
+        let fetched = match &self.follow {
+            Some(follow) => {
+                ContextFetcher {
+                    client: follow.client(),
+                    logs: &self.logs,
+                }
+                .fetch(envelope)
+                .await
+            }
+            None => Vec::new(),
+        };
 
         let mut env = vec![
-            ("PATH".to_owned(), self.settings.agent_path.clone()),
+            ("PATH".to_owned(), path_var.clone()),
             ("HOME".to_owned(), workspace.path.display().to_string()),
         ];
         if let Some((name, key)) = &self.settings.agent_api_key {
             env.push((name.clone(), key.expose_secret().to_owned()));
         }
-        if let Some(url) = &repo_url {
-            env.push(("REPO_URL".to_owned(), url.clone()));
+        if let Some(access) = access {
+            env.push(("REPO_URL".to_owned(), access.url.clone()));
         }
         let request = RunRequest {
-            prompt: build_prompt(envelope, definition, repo_url.is_some()),
+            prompt: build_prompt(envelope, definition, access.is_some(), &fetched),
             system_prompt: definition.system_prompt.clone(),
             workdir: workspace.path.clone(),
-            model: model.clone(),
+            model: definition.model.clone(),
             limits: Limits {
                 max_turns: definition.max_turns,
                 max_budget_usd: definition.max_budget_usd,
@@ -148,18 +222,242 @@ impl Executor {
             max_output_bytes: self.settings.max_output_bytes,
             cancel,
         };
-        let result = self.runner.run(request, &sink).await;
-        self.budget.settle(&reservation, result.cost_usd).await;
-        let changes = if repo_url.is_some() {
-            workspace.changes(&self.settings.agent_path).await
-        } else {
-            None
+        let summary = LiveSummary::default();
+        let summarizing = SummarizingSink {
+            inner: sink,
+            summary: summary.clone(),
         };
-        self.finish_workspace(&workspace, result.success());
-        TaskRun {
+        let ran = CancellationToken::new();
+        let (result, ()) = tokio::join!(
+            async {
+                let result = self.runner.run(request, &summarizing).await;
+                ran.cancel();
+                result
+            },
+            self.report_progress(envelope, &summary, &ran)
+        );
+        let changes = match access {
+            Some(_) => workspace.changes(path_var).await,
+            None => None,
+        };
+        let mut run = TaskRun {
             result,
-            model,
+            model: None,
             changes,
+            pull_request: None,
+            refused: None,
+            note: None,
+        };
+        if let Some(access) = access
+            && envelope.command == Command::Fix
+            && run.result.success()
+            && run.changes.is_some()
+        {
+            match self.propose(envelope, workspace, access, &run).await {
+                Ok(url) => run.pull_request = Some(url),
+                Err(error) => {
+                    let error = self.redact(&error, access);
+                    sink.emit(
+                        output_types::ERROR,
+                        json!({ "source": "worker", "message": error }),
+                    );
+                    run.note = Some(format!(
+                        "the changes could not be proposed as a pull request: {error}"
+                    ));
+                }
+            }
+        }
+        run
+    }
+
+    /// Updates the tracking message with what the agent is doing, at most once per `AGENT_PROGRESS_INTERVAL`
+    /// and only when that changed, until `ran` is cancelled.
+    async fn report_progress(
+        &self,
+        envelope: &TaskEnvelope,
+        summary: &LiveSummary,
+        ran: &CancellationToken,
+    ) {
+        let Some(follow) = &self.follow else { return };
+        let link = follow.task_link(&envelope.task_id);
+        let mut shown: Option<String> = None;
+        let mut updates = 0u32;
+        loop {
+            tokio::select! {
+                () = ran.cancelled() => return,
+                () = tokio::time::sleep(self.settings.progress_interval) => {}
+            }
+            let latest = summary.latest();
+            if let Some(text) = latest.as_deref()
+                && latest != shown
+            {
+                updates += 1;
+                follow
+                    .show(
+                        envelope,
+                        &progress_text(envelope, text, &link),
+                        &format!("progress-{updates}"),
+                    )
+                    .await;
+                shown = latest;
+            }
+        }
+    }
+
+    /// `AGENT_REPO_URL_TEMPLATE` when set (an override, e.g. local bare repositories); else a per-task token
+    /// from github-service's git access. `None`: the task runs without a clone.
+    async fn repository_access(&self, envelope: &TaskEnvelope) -> Option<RepoAccess> {
+        let repo = envelope.source.repo.as_ref()?;
+        if let Some(template) = &self.settings.repo_url_template {
+            return Some(RepoAccess {
+                url: template.replace("{repo}", repo),
+                auth: None,
+                default_branch: None,
+                granted: false,
+            });
+        }
+        let follow = self.follow.as_ref()?;
+        let call = ServiceCall::new(
+            Provider::Github,
+            Method::POST,
+            format!("/api/v1/github/repos/{repo}/git-access"),
+        )
+        .for_task(envelope.task_id, envelope.run, "git-access");
+        match follow
+            .client()
+            .send::<GitAccess>(&call, &TraceContext::new_root())
+            .await
+        {
+            Ok(access) => {
+                let basic = BASE64.encode(format!("x-access-token:{}", access.token));
+                Some(RepoAccess {
+                    url: access.clone_url,
+                    auth: Some(SecretString::from(format!("Basic {basic}"))),
+                    default_branch: Some(access.default_branch),
+                    granted: true,
+                })
+            }
+            Err(e) => {
+                self.log_service(
+                    envelope,
+                    "git_access_unavailable",
+                    json!({ "repo": repo, "error": e.to_string() }),
+                );
+                None
+            }
+        }
+    }
+
+    async fn revoke(&self, envelope: &TaskEnvelope, access: &RepoAccess) {
+        let (Some(follow), Some(repo)) = (&self.follow, &envelope.source.repo) else {
+            return;
+        };
+        let call = ServiceCall::new(
+            Provider::Github,
+            Method::DELETE,
+            format!("/api/v1/github/repos/{repo}/git-access"),
+        )
+        .for_task(envelope.task_id, envelope.run, "git-access-revoke");
+        let answer = follow
+            .client()
+            .send::<GitAccessRevoked>(&call, &TraceContext::new_root())
+            .await;
+        let line = match answer {
+            Ok(revoked) => json!({ "repo": repo, "revoked": revoked.revoked }),
+            Err(e) => json!({ "repo": repo, "error": self.redact(&e.to_string(), access) }),
+        };
+        self.log_service(envelope, "git_access_revoked", line);
+    }
+
+    /// Commits the agent's changes, pushes them as `agent/{command}-{short task id}` and opens a pull request.
+    async fn propose(
+        &self,
+        envelope: &TaskEnvelope,
+        workspace: &Workspace,
+        access: &RepoAccess,
+        run: &TaskRun,
+    ) -> Result<String, String> {
+        let follow = self
+            .follow
+            .as_ref()
+            .ok_or("no provider service to open a pull request with (AGENT_FOLLOW_UP=false)")?;
+        let repo = envelope
+            .source
+            .repo
+            .as_deref()
+            .ok_or("the task names no repository")?;
+        let path_var = &self.settings.agent_path;
+        let base = match &access.default_branch {
+            Some(branch) => branch.clone(),
+            None => workspace
+                .current_branch(path_var)
+                .await
+                .ok_or("the clone has no current branch to propose the changes against")?,
+        };
+        let task_text = envelope.task_id.to_string();
+        let short_id = &task_text[task_text.len().saturating_sub(8)..];
+        let branch = format!("agent/{}-{short_id}", envelope.command);
+        let title = pull_request_title(envelope);
+        workspace
+            .commit_and_push(
+                path_var,
+                access.auth.as_ref().map(|a| a.expose_secret()),
+                (
+                    &self.settings.git_author_name,
+                    &self.settings.git_author_email,
+                ),
+                &format!("{title}\n\nTask: {}", follow.task_link(&envelope.task_id)),
+                &branch,
+            )
+            .await?;
+        self.log_service(
+            envelope,
+            "branch_pushed",
+            json!({ "repo": repo, "branch": branch, "base": base }),
+        );
+        let body = pull_request_body(envelope, run, &follow.task_link(&envelope.task_id));
+        let call = ServiceCall::new(
+            Provider::Github,
+            Method::POST,
+            format!("/api/v1/github/repos/{repo}/pulls"),
+        )
+        .json(json!({ "title": title, "head": branch, "base": base, "body": body }))
+        .for_task(envelope.task_id, envelope.run, "pull-request");
+        let pull = follow
+            .client()
+            .send::<PullRequest>(&call, &TraceContext::new_root())
+            .await
+            .map_err(|e| e.to_string())?;
+        self.log_service(
+            envelope,
+            "pull_request_opened",
+            json!({ "repo": repo, "number": pull.number, "url": pull.html_url }),
+        );
+        Ok(pull.html_url)
+    }
+
+    fn redact(&self, text: &str, access: &RepoAccess) -> String {
+        let mut text = self.redactor.redact_text(text);
+        if let Some(auth) = &access.auth {
+            let header = auth.expose_secret();
+            text = text.replace(header, crate::redact::REDACTED);
+            if let Some(encoded) = header.strip_prefix("Basic ")
+                && let Ok(decoded) = BASE64.decode(encoded)
+                && let Some((_, token)) = String::from_utf8_lossy(&decoded).split_once(':')
+                && !token.is_empty()
+            {
+                text = text.replace(token, crate::redact::REDACTED);
+            }
+        }
+        text
+    }
+
+    fn log_service(&self, envelope: &TaskEnvelope, kind: &str, fields: Value) {
+        if let Err(e) =
+            self.logs
+                .append(&envelope.task_id, LogFile::MicroservicesFlow, kind, fields)
+        {
+            tracing::warn!(task_id = %envelope.task_id, error = %e, "could not append to 05-microservices-flow.jsonl");
         }
     }
 
@@ -170,6 +468,57 @@ impl Executor {
     }
 }
 
+fn pull_request_title(envelope: &TaskEnvelope) -> String {
+    let instruction: String = envelope
+        .instruction
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let subject = if instruction.is_empty() {
+        match envelope.source.number {
+            Some(number) => format!("#{number}"),
+            None => "the reported problem".to_owned(),
+        }
+    } else {
+        instruction
+    };
+    let title = format!("agent {}: {subject}", envelope.command);
+    if title.chars().count() > 120 {
+        format!("{}…", title.chars().take(119).collect::<String>())
+    } else {
+        title
+    }
+}
+
+fn pull_request_body(envelope: &TaskEnvelope, run: &TaskRun, link: &str) -> String {
+    let source = &envelope.source;
+    let mut body = String::new();
+    match (envelope.provider, source.number, source.is_pull_request) {
+        (Provider::Github, Some(number), Some(false) | None) => {
+            body.push_str(&format!("Fixes #{number}\n\n"));
+        }
+        (Provider::Github, Some(number), Some(true)) => {
+            body.push_str(&format!("For #{number}\n\n"));
+        }
+        _ => {
+            if let Some(url) = &source.url {
+                body.push_str(&format!("Asked in {url}\n\n"));
+            }
+        }
+    }
+    if let Some(summary) = run.result.result_text.as_deref().map(str::trim)
+        && !summary.is_empty()
+    {
+        let summary = fit_to_limit(summary, 20_000, link);
+        body.push_str(&format!("{summary}\n\n"));
+    }
+    if let Some(changes) = &run.changes {
+        body.push_str(&format!("Changes: {}\n\n", changes.diff_stat));
+    }
+    body.push_str(&format!("Task log: {link}"));
+    body
+}
+
 fn refused(status: RunStatus, error: String) -> TaskRun {
     let mut result = RunResult::new(status, Duration::ZERO);
     result.error = Some(error);
@@ -177,5 +526,8 @@ fn refused(status: RunStatus, error: String) -> TaskRun {
         result,
         model: None,
         changes: None,
+        pull_request: None,
+        refused: None,
+        note: None,
     }
 }

@@ -6,6 +6,8 @@ use async_trait::async_trait;
 use contracts::{RedisKeys, TaskLogWriter};
 use service_kit::ops::{self, ReadinessCheck};
 use service_kit::queue::TaskQueue;
+use service_kit::service_client::ServiceClient;
+use service_kit::tracking::Tracker;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
@@ -14,8 +16,10 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::budget::DailyBudget;
 use crate::configuration::Settings;
 use crate::consumer::QueueConsumer;
+use crate::conversation::Conversations;
 use crate::error::StartupError;
 use crate::execution::Executor;
+use crate::follow::FollowUp;
 use crate::redact::Redactor;
 use crate::routes;
 use crate::runner::build_runner;
@@ -76,20 +80,38 @@ impl Application {
             settings.runner.as_str().to_owned(),
             settings.concurrency,
         ));
+        let follow = if settings.follow_up {
+            let client = ServiceClient::from_env(logs.clone())?;
+            Some(Arc::new(FollowUp {
+                tracker: Tracker::new(
+                    client,
+                    pool.clone(),
+                    keys.clone(),
+                    settings.dashboard_url.clone(),
+                ),
+                logs: logs.clone(),
+                poster: settings.worker_id.clone(),
+                answer_retry_for: settings.answer_retry_for,
+            }))
+        } else {
+            None
+        };
         let executor = Executor {
             settings: settings.clone(),
             runner: build_runner(&settings),
             logs: logs.clone(),
             redactor: Arc::new(Redactor::new(settings.secret_values.clone())),
             budget: DailyBudget::new(pool.clone(), keys.clone(), settings.daily_budgets),
+            follow,
         };
         let worker = Arc::new(Worker {
             settings: settings.clone(),
             consumer: QueueConsumer::new(pool.clone(), keys.clone(), settings.worker_id.clone()),
-            queue: TaskQueue::new(pool.clone(), keys),
+            queue: TaskQueue::new(pool.clone(), keys.clone()),
             logs,
             executor,
             board: board.clone(),
+            conversations: Conversations::new(pool.clone(), keys),
         });
 
         let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())

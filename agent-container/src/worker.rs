@@ -23,7 +23,9 @@ use service_kit::queue::TaskQueue;
 
 use crate::configuration::Settings;
 use crate::consumer::{Delivery, QueueConsumer, Settlement};
+use crate::conversation::{self, Conversations, Turn};
 use crate::execution::{Executor, TaskRun};
+use crate::follow;
 use crate::runner::RunStatus;
 use crate::state::SlotBoard;
 
@@ -41,6 +43,7 @@ pub struct Worker {
     pub logs: TaskLogWriter,
     pub executor: Executor,
     pub board: Arc<SlotBoard>,
+    pub conversations: Conversations,
 }
 
 /// Why a running task was stopped by the worker rather than by its own end.
@@ -258,6 +261,11 @@ impl Worker {
             return None;
         }
 
+        if self.settings.follow_up
+            && self.wait_behind_conversation(delivery, &envelope).await
+        {
+            return None;
+        }
         let running = TaskEvent::for_envelope(&envelope, TaskStatus::Running)
             .with_worker(self.worker_id(), attempt)
             .encode();
@@ -342,6 +350,94 @@ impl Worker {
             None => self.settle_run(delivery, &envelope, attempt, &run).await,
         }
         Some(runner_time)
+    }
+
+    /// Claims the conversation for the task; when another task of it is still running, puts the envelope back
+    /// (same attempt) to be looked at again after `AGENT_CONVERSATION_RECHECK`, says so, and returns true.
+    async fn wait_behind_conversation(&self, delivery: &Delivery, envelope: &TaskEnvelope) -> bool {
+        let task_id = &envelope.task_id;
+        let turn = self
+            .conversations
+            .claim(envelope, |holder| conversation::has_ended(&self.logs, holder))
+            .await;
+        let behind = match turn {
+            Ok(Turn::Ours) => return false,
+            Ok(Turn::Behind(holder)) => holder,
+            Err(e) => {
+                tracing::warn!(%task_id, error = %e, "could not claim the conversation; running the task anyway");
+                return false;
+            }
+        };
+        if self
+            .queue
+            .is_cancel_requested(task_id)
+            .await
+            .unwrap_or(false)
+        {
+            // A cancelled task need not wait: it is skipped right away.
+            return false;
+        }
+        let recheck = self.settings.conversation_recheck;
+        self.log_queue(
+            task_id,
+            "waiting",
+            json!({ "behind": behind, "conversation": envelope.conversation_key, "recheck_ms": recheck.as_millis() as u64, "worker": self.worker_id() }),
+        );
+        if let Some(follow) = &self.executor.follow {
+            let link = follow.task_link(task_id);
+            follow
+                .show(
+                    envelope,
+                    &follow::waiting_text(envelope, &behind, &link),
+                    "waiting",
+                )
+                .await;
+        }
+        let settlement = Settlement::RetryAt {
+            envelope: envelope.encode(),
+            due_ms: service_kit::queue::now_millis() + recheck.as_millis() as i64,
+        };
+        if let Err(e) = self.consumer.settle(delivery, &settlement, None).await {
+            tracing::warn!(%task_id, error = %e, "could not put a waiting task back; it will be reclaimed");
+        }
+        true
+    }
+
+    /// Shows the task's final answer while keeping its lease, so no other worker takes the task over while the
+    /// answer is retried; then frees the conversation.
+    async fn answer(
+        &self,
+        delivery: &Delivery,
+        envelope: &TaskEnvelope,
+        attempt: u32,
+        status: TaskStatus,
+        run: &TaskRun,
+    ) {
+        let Some(follow) = &self.executor.follow else {
+            return;
+        };
+        let link = follow.task_link(&envelope.task_id);
+        let text = follow::final_text(envelope, status, attempt, run, &link);
+        let token = CancellationToken::new();
+        let keeper = self.keep_lease(
+            delivery,
+            envelope.task_id,
+            token.clone(),
+            Arc::new(Mutex::new(None)),
+            CancellationToken::new(),
+        );
+        tokio::join!(
+            async {
+                follow
+                    .answer(envelope, &text, follow::final_step(status))
+                    .await;
+                token.cancel();
+            },
+            keeper
+        );
+        if let Err(e) = self.conversations.release(envelope, status).await {
+            tracing::warn!(task_id = %envelope.task_id, error = %e, "could not free the conversation");
+        }
     }
 
     /// Renews the lease and watches for a cancel until `run_token` ends the run; stops the run when the task
@@ -438,6 +534,7 @@ impl Worker {
         run: &TaskRun,
     ) {
         self.write_final_result(envelope, attempt, status, run);
+        self.answer(delivery, envelope, attempt, status, run).await;
         self.write_metadata(envelope, status, attempt, None, run.result.error.clone());
         let event = TaskEvent::for_envelope(envelope, status)
             .with_worker(self.worker_id(), attempt)
@@ -499,6 +596,8 @@ impl Worker {
             .clone()
             .unwrap_or_else(|| "the attempt failed".to_owned());
         self.write_final_result(envelope, attempt, TaskStatus::DeadLettered, run);
+        self.answer(delivery, envelope, attempt, TaskStatus::DeadLettered, run)
+            .await;
         self.write_metadata(
             envelope,
             TaskStatus::DeadLettered,
@@ -629,7 +728,7 @@ impl Worker {
             model: result.model.clone().or_else(|| run.model.clone()),
             session_id: result.session_id.clone(),
             changes: run.changes.clone(),
-            links: Vec::new(),
+            links: run.pull_request.iter().cloned().collect(),
             finished_at: Utc::now(),
         };
         if let Err(e) = self
@@ -685,6 +784,9 @@ fn failed_before_running(error: String) -> TaskRun {
         result,
         model: None,
         changes: None,
+        pull_request: None,
+        refused: None,
+        note: None,
     }
 }
 
