@@ -5,7 +5,8 @@
 #   api-gateway/bench/run.sh            # from the workspace root; needs wrk, redis-server running, python3
 #
 # Knobs: DURATION (default 20s), CONNECTIONS (32), THREADS (2), DELIVERIES (5000 prepared bodies),
-# REDIS_URL (redis://127.0.0.1:6379), BUILD=0 to use the release binaries already built. ACTOR_RATE_LIMIT_PER_MINUTE=0: the load comes from 40 actors.
+# REDIS_URL (redis://127.0.0.1:6379), BUILD=0 to use the release binaries already built, GATEWAY_BIN
+# (target/release/api-gateway). ACTOR_RATE_LIMIT_PER_MINUTE=0: the load comes from 40 actors.
 set -euo pipefail
 
 DURATION=${DURATION:-20s}
@@ -61,7 +62,7 @@ kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 echo "== api-gateway" >&2
 BIND_ADDR=127.0.0.1:$GATEWAY_PORT GITHUB_WEBHOOK_SECRET=$SECRET REDIS_URL=$REDIS_URL REDIS_KEY_PREFIX=$PREFIX \
   TASK_LOGS_DIR="$WORK/logs" ACTOR_RATE_LIMIT_PER_MINUTE=0 RUST_LOG=${RUST_LOG:-info} \
-  target/release/api-gateway >"$WORK/gateway.log" &
+  "${GATEWAY_BIN:-target/release/api-gateway}" >"$WORK/gateway.log" &
 server_pid=$!
 wait_for_port "$GATEWAY_PORT"
 run_load gateway "$GATEWAY_PORT"

@@ -4,10 +4,6 @@
 //! enqueue, because a worker may pick the task up at once; the answer goes out only once the task is in
 //! Redis. A duplicate or a failed enqueue removes the directory again, so no directory ever claims a task
 //! that is not queued. Log writes that fail are counted and traced but never fail the request.
-//!
-//! The file work (a directory, two small JSON files, a few appended lines on a local disk) runs inline on
-//! the async worker: handing it to the blocking pool cost two thread hand-offs per task, which showed as
-//! futex and context-switch time in the benchmark's profile.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -81,7 +77,9 @@ pub async fn create_task(
         conversation_key: request.conversation_key.clone(),
     };
 
-    prepare_task_dir(&state.logs, &envelope, &request, times, &received);
+    let logs = state.logs.clone();
+    let prepared = envelope.clone();
+    run_blocking(move || prepare_task_dir(&logs, &prepared, &request, times, &received)).await;
 
     let dedup_refs: Vec<&str> = dedup_keys.iter().map(String::as_str).collect();
     let outcome = state
@@ -91,30 +89,35 @@ pub async fn create_task(
     let entry_id = match outcome {
         Ok(EnqueueOutcome::Queued { entry_id }) => entry_id,
         Ok(EnqueueOutcome::Duplicate { task_id: original }) => {
-            remove_task_dir(state, task_id);
+            remove_task_dir(state, task_id).await;
             return duplicate_answer(&original);
         }
         Err(error) => {
-            remove_task_dir(state, task_id);
+            remove_task_dir(state, task_id).await;
             return Err(unavailable(error));
         }
     };
 
+    let logs = state.logs.clone();
     let stream = keys.task_stream(envelope.priority);
-    append_logged(
-        &state.logs,
-        &task_id,
-        LogFile::WebhookFlow,
-        "queue_push",
-        json!({ "stream": stream, "entry_id": entry_id }),
-    );
-    append_logged(
-        &state.logs,
-        &task_id,
-        LogFile::QueueFlow,
-        "queued",
-        json!({ "stream": stream, "entry_id": entry_id, "priority": envelope.priority, "attempt": 1, "run": 1 }),
-    );
+    let priority = envelope.priority;
+    run_blocking(move || {
+        append_logged(
+            &logs,
+            &task_id,
+            LogFile::WebhookFlow,
+            "queue_push",
+            json!({ "stream": stream, "entry_id": entry_id }),
+        );
+        append_logged(
+            &logs,
+            &task_id,
+            LogFile::QueueFlow,
+            "queued",
+            json!({ "stream": stream, "entry_id": entry_id, "priority": priority, "attempt": 1, "run": 1 }),
+        );
+    })
+    .await;
     tracing::info!(
         task_id = %task_id,
         command = %envelope.command,
@@ -282,9 +285,22 @@ fn log_write_failed(file: &'static str, task_id: &TaskId, error: &std::io::Error
     tracing::error!(task_id = %task_id, file, %error, "could not write the task log");
 }
 
-fn remove_task_dir(state: &AppState, task_id: TaskId) {
-    if let Err(error) = state.logs.remove_task_dir(&task_id) {
-        log_write_failed("directory", &task_id, &error);
+async fn remove_task_dir(state: &AppState, task_id: TaskId) {
+    let logs = state.logs.clone();
+    run_blocking(move || {
+        if let Err(error) = logs.remove_task_dir(&task_id) {
+            log_write_failed("directory", &task_id, &error);
+        }
+    })
+    .await;
+}
+
+/// File work runs on the blocking pool: on a slow or busy disk, creating a task's files takes milliseconds,
+/// and the async workers must keep answering the deliveries that need no files. A panic is logged, never
+/// propagated.
+async fn run_blocking(work: impl FnOnce() + Send + 'static) {
+    if let Err(error) = tokio::task::spawn_blocking(work).await {
+        tracing::error!(%error, "task log work panicked");
     }
 }
 
