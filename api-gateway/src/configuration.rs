@@ -2,10 +2,12 @@
 //! `docs/api-gateway.md`.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use contracts::{Command, Priority, Provider};
 use secrecy::SecretString;
-use service_kit::configuration::{self, CommonSettings, ConfigError};
+use service_kit::configuration::{self, CommonSettings, ConfigError, HumanDuration};
+use service_kit::service_client::ServiceUrls;
 
 /// The gateway's port when `BIND_ADDR` is unset.
 pub const DEFAULT_PORT: u16 = 8080;
@@ -21,6 +23,10 @@ pub const DEFAULT_SENTRY_RULES: &str =
 pub const DEFAULT_SLACK_SLASH_COMMAND: &str = "/agent";
 pub const DEFAULT_REDIS_POOL_SIZE: usize = 32;
 pub const DEFAULT_QUEUE_METRICS_INTERVAL_SECONDS: u64 = 10;
+pub const DEFAULT_DASHBOARD_PUBLIC_URL: &str = "http://127.0.0.1:8090";
+pub const DEFAULT_PERMISSION_CACHE_TTL: Duration = Duration::from_secs(60);
+pub const DEFAULT_SERVICE_CALL_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_SERVICE_CALL_ATTEMPTS: u32 = 3;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -37,6 +43,20 @@ pub struct Settings {
     pub redis_pool_size: usize,
     /// `QUEUE_METRICS_INTERVAL_SECONDS`: how often the queue-length gauge is refreshed.
     pub queue_metrics_interval_seconds: u64,
+    /// `ACKNOWLEDGE_TASKS`: react and post the tracking message right after the enqueue (default true).
+    pub acknowledge_tasks: bool,
+    /// `DASHBOARD_PUBLIC_URL`: the tracking message links to `{url}/tasks/{task_id}`.
+    pub dashboard_public_url: String,
+    /// `<PROVIDER>_SERVICE_URL`: the provider services the gateway calls.
+    pub service_urls: ServiceUrls,
+    /// `SERVICE_TOKEN`: the gateway's bearer token at the provider services (role `gateway`).
+    pub service_token: Option<SecretString>,
+    /// `SERVICE_CALL_TIMEOUT`: one attempt of an acknowledgement call.
+    pub service_call_timeout: Duration,
+    /// `SERVICE_CALL_ATTEMPTS`: attempts of an acknowledgement call, the first included.
+    pub service_call_attempts: u32,
+    /// `PERMISSION_CACHE_TTL`: how long github-service's answer about a user's repository permission is kept.
+    pub permission_cache_ttl: Duration,
     pub github: GithubSettings,
     pub slack: SlackSettings,
     pub jira: JiraSettings,
@@ -123,6 +143,26 @@ impl Settings {
                 "QUEUE_METRICS_INTERVAL_SECONDS",
                 DEFAULT_QUEUE_METRICS_INTERVAL_SECONDS,
             )?,
+            acknowledge_tasks: configuration::parse_or("ACKNOWLEDGE_TASKS", true)?,
+            dashboard_public_url: configuration::var("DASHBOARD_PUBLIC_URL")
+                .unwrap_or_else(|| DEFAULT_DASHBOARD_PUBLIC_URL.to_owned()),
+            service_urls: ServiceUrls::from_env(),
+            service_token: configuration::secret("SERVICE_TOKEN")?.map(SecretString::from),
+            service_call_timeout: configuration::parse_or(
+                "SERVICE_CALL_TIMEOUT",
+                HumanDuration(DEFAULT_SERVICE_CALL_TIMEOUT),
+            )?
+            .0,
+            service_call_attempts: configuration::parse_or::<u32>(
+                "SERVICE_CALL_ATTEMPTS",
+                DEFAULT_SERVICE_CALL_ATTEMPTS,
+            )?
+            .max(1),
+            permission_cache_ttl: configuration::parse_or(
+                "PERMISSION_CACHE_TTL",
+                HumanDuration(DEFAULT_PERMISSION_CACHE_TTL),
+            )?
+            .0,
             github: GithubSettings {
                 secrets: secret_list("GITHUB_WEBHOOK_SECRET")?,
                 trusted_associations: configuration::var("GITHUB_TRUSTED_ASSOCIATIONS")

@@ -20,7 +20,9 @@ pub mod reason {
     pub const DENIED_ACTOR: &str = "denied_actor";
     pub const UNTRUSTED_ACTOR: &str = "untrusted_actor";
     pub const SCOPE_NOT_ALLOWED: &str = "scope_not_allowed";
-    pub const UNSUPPORTED_COMMAND: &str = "unsupported_command";
+    pub const NOTHING_TO_CANCEL: &str = "nothing_to_cancel";
+    pub const NOTHING_TO_RETRY: &str = "nothing_to_retry";
+    pub const NOT_ALLOWED: &str = "not_allowed";
     pub const RATE_LIMITED: &str = "rate_limited";
     pub const UNSUPPORTED_INTERACTION: &str = "unsupported_interaction";
     pub const SSL_CHECK: &str = "ssl_check";
@@ -54,6 +56,38 @@ pub struct TaskRequest {
     pub conversation_key: String,
     /// The ids this delivery is deduplicated by (each becomes `dedup:{provider}:{id}`).
     pub delivery_ids: Vec<String>,
+    /// How far the actor is trusted, as far as the delivery itself tells.
+    pub trust: Trust,
+}
+
+/// How far the gateway trusts the actor of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trust {
+    /// Allow-listed, or on GitHub a trusted `author_association` or write permission: may start tasks and
+    /// cancel or retry anyone's.
+    Trusted,
+    /// May start tasks (a Slack, Jira or Sentry actor no list names); may cancel or retry only their own.
+    Member,
+    /// A GitHub actor whose `author_association` is not trusted: trusted when github-service says they may
+    /// write to the repository, otherwise they may only cancel or retry their own tasks.
+    AskRepositoryPermission,
+    /// May start nothing; may cancel or retry only their own tasks.
+    Untrusted,
+}
+
+impl Trust {
+    pub fn may_start_tasks(self) -> bool {
+        matches!(self, Self::Trusted | Self::Member)
+    }
+
+    /// The trust a provider's default rule gives an actor who passed [`judge_actor`].
+    pub fn of_standing(standing: Standing) -> Self {
+        match standing {
+            Standing::AllowListed => Self::Trusted,
+            Standing::Unlisted => Self::Member,
+        }
+    }
 }
 
 /// When the stages before task creation happened, for `02-webhook-flow.jsonl`.
@@ -140,14 +174,5 @@ pub fn judge_actor(
         Ok(Standing::AllowListed)
     } else {
         Err(reason::UNTRUSTED_ACTOR)
-    }
-}
-
-/// `cancel` and `retry` arrive with the close-the-loop work; until then they start nothing.
-pub fn refuse_control_commands(command: Command) -> Result<(), &'static str> {
-    if command.is_control() {
-        Err(reason::UNSUPPORTED_COMMAND)
-    } else {
-        Ok(())
     }
 }

@@ -29,6 +29,8 @@ pub enum WebhookError {
     MalformedBody(String),
     #[error("the task queue is unavailable: {0}")]
     QueueUnavailable(String),
+    #[error("the task log could not be written: {0}")]
+    TaskLog(String),
 }
 
 impl WebhookError {
@@ -37,6 +39,7 @@ impl WebhookError {
         match self {
             Self::NotConfigured(_) | Self::Signature(_) => "unauthorized",
             Self::QueueUnavailable(_) => "unavailable",
+            Self::TaskLog(_) => "failed",
             _ => "invalid",
         }
     }
@@ -81,6 +84,14 @@ impl WebhookError {
                     "the task queue is unavailable; redeliver later",
                 )
                 .retry_after(RETRY_AFTER_SECONDS)
+            }
+            Self::TaskLog(cause) => {
+                tracing::error!(error = %cause, "task log write failed");
+                ErrorResponse::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "task_log_unwritable",
+                    "the task log could not be written; redeliver later",
+                )
             }
         }
     }

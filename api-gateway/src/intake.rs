@@ -1,7 +1,7 @@
 //! Turning a task request into a queued task: the rate limit, the log directory, the envelope, the enqueue.
 //!
-//! Order matters: the log directory (metadata, input, the webhook stages so far) exists before the
-//! enqueue, because a worker may pick the task up at once; the answer goes out only once the task is in
+//! Order matters: the log directory (metadata, input, the webhook stages so far, `queued`) exists before
+//! the enqueue, because a worker may pick the task up at once; the answer goes out only once the task is in
 //! Redis. A duplicate or a failed enqueue removes the directory again, so no directory ever claims a task
 //! that is not queued. Log writes that fail are counted and traced but never fail the request.
 
@@ -17,11 +17,12 @@ use deadpool_redis::redis;
 use http::HeaderMap;
 use serde_json::{Value, json};
 use service_kit::queue::{EnqueueOutcome, QueueError};
+use service_kit::trace_context::TraceContext;
 
 use crate::delivery::{StageTimes, TaskRequest, reason};
 use crate::error::WebhookError;
 use crate::state::AppState;
-use crate::telemetry;
+use crate::{acknowledge, conversation, telemetry};
 
 /// How long a rate-limit counter outlives its minute.
 const RATE_WINDOW_TTL_SECONDS: u64 = 120;
@@ -50,6 +51,7 @@ pub async fn create_task(
     request: TaskRequest,
     times: StageTimes,
     received: ReceivedRequest,
+    trace: &TraceContext,
 ) -> Result<WebhookAnswer, WebhookError> {
     let keys = state.queue.keys();
     let dedup_keys: Vec<String> = request
@@ -79,7 +81,11 @@ pub async fn create_task(
 
     let logs = state.logs.clone();
     let prepared = envelope.clone();
-    run_blocking(move || prepare_task_dir(&logs, &prepared, &request, times, &received)).await;
+    let stream = keys.task_stream(envelope.priority);
+    run_blocking(move || {
+        prepare_task_dir(&logs, &prepared, &request, times, &received, &stream);
+    })
+    .await;
 
     let dedup_refs: Vec<&str> = dedup_keys.iter().map(String::as_str).collect();
     let outcome = state
@@ -100,7 +106,6 @@ pub async fn create_task(
 
     let logs = state.logs.clone();
     let stream = keys.task_stream(envelope.priority);
-    let priority = envelope.priority;
     run_blocking(move || {
         append_logged(
             &logs,
@@ -108,13 +113,6 @@ pub async fn create_task(
             LogFile::WebhookFlow,
             "queue_push",
             json!({ "stream": stream, "entry_id": entry_id }),
-        );
-        append_logged(
-            &logs,
-            &task_id,
-            LogFile::QueueFlow,
-            "queued",
-            json!({ "stream": stream, "entry_id": entry_id, "priority": priority, "attempt": 1, "run": 1 }),
         );
     })
     .await;
@@ -125,6 +123,14 @@ pub async fn create_task(
         conversation_key = %envelope.conversation_key,
         "task queued"
     );
+    // The task is queued whatever happens here: a lost conversation entry only means `cancel` and
+    // `retry` cannot find it.
+    if let Err(error) =
+        conversation::record_task(&state.queue, &envelope.conversation_key, &task_id).await
+    {
+        tracing::warn!(task_id = %task_id, %error, "could not record the task in its conversation");
+    }
+    acknowledge::spawn(state, envelope, *trace);
     Ok(WebhookAnswer::Queued { task_id })
 }
 
@@ -206,13 +212,16 @@ fn unavailable(error: QueueError) -> WebhookError {
     WebhookError::QueueUnavailable(error.to_string())
 }
 
-/// The directory, `metadata.json`, `01-input.json` and the webhook stages up to `task_created`.
+/// The directory, `metadata.json`, `01-input.json`, the webhook stages up to `task_created`, and `queued`
+/// in `03-queue-flow.jsonl`: all before the XADD, so a fast worker's `dequeued` always comes after
+/// `queued`. A duplicate or a failed enqueue removes the directory again.
 fn prepare_task_dir(
     logs: &TaskLogWriter,
     envelope: &TaskEnvelope,
     request: &TaskRequest,
     times: StageTimes,
     received: &ReceivedRequest,
+    stream: &str,
 ) {
     let task_id = &envelope.task_id;
     if let Err(error) = logs.create_task_dir(task_id) {
@@ -272,6 +281,13 @@ fn prepare_task_dir(
     if let Err(error) = written {
         log_write_failed(LogFile::WebhookFlow.file_name(), task_id, &error);
     }
+    append_logged(
+        logs,
+        task_id,
+        LogFile::QueueFlow,
+        "queued",
+        json!({ "stream": stream, "priority": envelope.priority, "attempt": envelope.attempt, "run": envelope.run }),
+    );
 }
 
 fn append_logged(logs: &TaskLogWriter, task_id: &TaskId, file: LogFile, kind: &str, fields: Value) {

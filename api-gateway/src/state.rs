@@ -4,8 +4,11 @@ use std::sync::Arc;
 
 use contracts::{Provider, TaskLogWriter};
 use service_kit::queue::TaskQueue;
+use service_kit::service_client::ServiceClient;
+use service_kit::tracking::Tracker;
 
 use crate::configuration::Settings;
+use crate::permissions::{PERMISSION_CHECK_TIMEOUT, RepositoryPermissions};
 use crate::signature::{
     Clock, GithubVerifier, JiraVerifier, SentryVerifier, SignatureVerifier, SlackVerifier,
 };
@@ -20,6 +23,9 @@ pub struct AppContext {
     pub settings: Settings,
     pub queue: TaskQueue,
     pub logs: TaskLogWriter,
+    /// Reactions and the tracking message, through the provider services.
+    pub tracker: Tracker,
+    pub permissions: RepositoryPermissions,
     github: GithubVerifier,
     slack: SlackVerifier,
     jira: JiraVerifier,
@@ -29,6 +35,32 @@ pub struct AppContext {
 impl AppState {
     pub fn new(settings: Settings, queue: TaskQueue, clock: Arc<dyn Clock>) -> Self {
         let logs = TaskLogWriter::new(settings.common.task_logs_dir.clone(), SERVICE_NAME);
+        let client = |timeout, attempts| {
+            ServiceClient::new(
+                settings.service_urls.clone(),
+                settings.service_token.clone(),
+                logs.clone(),
+                timeout,
+                attempts,
+            )
+        };
+        let tracker = Tracker::new(
+            client(
+                settings.service_call_timeout,
+                settings.service_call_attempts,
+            ),
+            queue.pool().clone(),
+            queue.keys().clone(),
+            settings.dashboard_public_url.clone(),
+        );
+        // The permission question is asked before the webhook is answered: one short attempt.
+        let permissions = RepositoryPermissions::new(
+            client(
+                PERMISSION_CHECK_TIMEOUT.min(settings.service_call_timeout),
+                1,
+            ),
+            settings.permission_cache_ttl,
+        );
         Self(Arc::new(AppContext {
             github: GithubVerifier {
                 secrets: settings.github.secrets.clone(),
@@ -47,6 +79,8 @@ impl AppState {
             settings,
             queue,
             logs,
+            tracker,
+            permissions,
         }))
     }
 

@@ -10,6 +10,9 @@ pub const WEBHOOKS_IGNORED_TOTAL: &str = "gateway_webhooks_ignored_total";
 pub const WEBHOOK_DURATION_SECONDS: &str = "gateway_webhook_duration_seconds";
 pub const LOG_WRITE_FAILURES_TOTAL: &str = "gateway_task_log_write_failures_total";
 pub const QUEUE_LENGTH: &str = "gateway_task_queue_length";
+pub const ACKNOWLEDGEMENTS_TOTAL: &str = "gateway_acknowledgements_total";
+pub const PERMISSION_CHECKS_TOTAL: &str = "gateway_permission_checks_total";
+pub const CONTROL_COMMANDS_TOTAL: &str = "gateway_control_commands_total";
 
 /// One answered delivery: its provider, outcome (`queued`, `duplicate`, `ignored`, `challenge`,
 /// `unauthorized`, `invalid`, `unavailable`) and how long it took.
@@ -27,6 +30,24 @@ pub fn record_ignored(provider: Provider, reason: &'static str) {
 
 pub fn record_log_write_failure(file: &'static str) {
     metrics::counter!(LOG_WRITE_FAILURES_TOTAL, "file" => file).increment(1);
+}
+
+/// One part of an acknowledgement (`reaction` or `tracking_message`) and how it went (`done`, `failed`,
+/// `not_applicable`).
+pub fn record_acknowledgement(provider: Provider, part: &'static str, outcome: &'static str) {
+    metrics::counter!(ACKNOWLEDGEMENTS_TOTAL, "provider" => provider.as_str(), "part" => part, "outcome" => outcome)
+        .increment(1);
+}
+
+/// A repository-permission question to github-service: `write`, `no_write` or `unavailable`.
+pub fn record_permission_check(outcome: &'static str) {
+    metrics::counter!(PERMISSION_CHECKS_TOTAL, "outcome" => outcome).increment(1);
+}
+
+/// `@agent cancel` / `@agent retry` and what became of it (`cancel_requested`, `requeued`, or the ignore reason).
+pub fn record_control(provider: Provider, command: &'static str, outcome: &'static str) {
+    metrics::counter!(CONTROL_COMMANDS_TOTAL, "provider" => provider.as_str(), "command" => command, "outcome" => outcome)
+        .increment(1);
 }
 
 /// Refreshes the queue-length gauges every `interval` until the process ends.

@@ -8,7 +8,7 @@
 //! | `dedup:{provider}:{delivery_id}` | string with TTL | gateway (Lua, atomic with the XADD) | the task id created for a provider delivery |
 //! | `task-events` | stream (capped) | gateway (`queued`), workers (the rest) | [`TaskEvent`]s; field `event` holds the JSON |
 //! | `cancel:{task_id}` | string with TTL | gateway (`@agent cancel`), dashboard | a queued task with it is skipped, a running one killed |
-//! | `conv:{conversation_key}` | hash | gateway, workers | the conversation's active and latest tasks (see the close-the-loop contract) |
+//! | `conv:{conversation_key}` | hash, 30-day TTL refreshed by the gateway | gateway (`latest`, `recent`), workers (`active`) | the conversation's tasks: `latest` = the newest task's id (set right after its enqueue, and again when `@agent retry` re-queues one); `recent` = up to [`CONV_RECENT_MAX`] task ids, newest first, space-separated; `active` = the task running now (a worker claims it atomically when a run starts and clears it when the run ends, only if still its own) |
 //! | `tracking:{task_id}` | string | gateway or worker, whichever first (SET NX) | the id of the task's single tracking message |
 //! | `idempotency:{service}:{caller}:{key}` | string with TTL | provider services (SET NX) | an `Idempotency-Key` call: in progress, then its answer (status + body) |
 //! | `git_access:{token_sha256}` | string (JSON) with TTL | github-service | a per-task git proxy token (only its SHA-256 is the key): `owner`, `repo`, `task_id`, `expires_at`; expires after `GIT_ACCESS_TTL` |
@@ -37,6 +37,16 @@ pub const DEDUP_TTL_SECONDS: u64 = 3 * 24 * 60 * 60;
 pub const CANCEL_TTL_SECONDS: u64 = 24 * 60 * 60;
 /// Approximate cap on the `task-events` stream (XADD MAXLEN ~).
 pub const TASK_EVENTS_MAX_LEN: usize = 1_000_000;
+/// `conv:{conversation_key}` field: the newest task's id (gateway).
+pub const CONV_LATEST: &str = "latest";
+/// `conv:{conversation_key}` field: recent task ids, newest first, space-separated (gateway).
+pub const CONV_RECENT: &str = "recent";
+/// `conv:{conversation_key}` field: the task running now (workers).
+pub const CONV_ACTIVE: &str = "active";
+/// How many task ids `recent` keeps.
+pub const CONV_RECENT_MAX: usize = 10;
+/// How long a quiet conversation's hash is kept.
+pub const CONV_TTL_SECONDS: u64 = 30 * 24 * 60 * 60;
 
 /// Builds key names under one prefix. Cheap to clone; every component builds it from `REDIS_KEY_PREFIX`.
 #[derive(Debug, Clone, PartialEq, Eq)]

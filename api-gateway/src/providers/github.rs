@@ -5,7 +5,9 @@ use contracts::{Actor, Provider, SourceRef, TaskEnvelope};
 use serde::Deserialize;
 
 use crate::configuration::Settings;
-use crate::delivery::{self, FORM, JSON, Standing, TaskRequest, Triage, VerifiedDelivery, reason};
+use crate::delivery::{
+    self, FORM, JSON, Standing, TaskRequest, Triage, Trust, VerifiedDelivery, reason,
+};
 use crate::error::WebhookError;
 use crate::mention;
 
@@ -157,15 +159,14 @@ pub fn triage(
         .as_deref()
         .unwrap_or("NONE")
         .to_ascii_uppercase();
-    if standing == Standing::Unlisted
-        && !settings.github.trusted_associations.contains(&association)
+    let trust = if standing == Standing::AllowListed
+        || settings.github.trusted_associations.contains(&association)
     {
-        return Ok(Triage::Ignored(reason::UNTRUSTED_ACTOR));
-    }
+        Trust::Trusted
+    } else {
+        Trust::AskRepositoryPermission
+    };
     let parsed = mention::parse_command(after_mention);
-    if let Err(why) = delivery::refuse_control_commands(parsed.command) {
-        return Ok(Triage::Ignored(why));
-    }
 
     let is_pull_request =
         payload.pull_request.is_some() || thread.is_some_and(|t| t.pull_request.is_some());
@@ -197,5 +198,6 @@ pub fn triage(
         },
         conversation_key: TaskEnvelope::github_conversation(&repository.full_name, number),
         delivery_ids: vec![format!("{hook_id}:{delivery_id}")],
+        trust,
     })))
 }

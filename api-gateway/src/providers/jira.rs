@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::configuration::Settings;
-use crate::delivery::{self, JSON, TaskRequest, Triage, VerifiedDelivery, reason};
+use crate::delivery::{self, JSON, TaskRequest, Triage, Trust, VerifiedDelivery, reason};
 use crate::error::WebhookError;
 use crate::mention;
 
@@ -180,13 +180,11 @@ pub fn triage(
         .into_iter()
         .filter_map(|n| n.as_deref())
         .collect();
-    if let Err(why) = delivery::judge_actor(&settings.jira.rules, &names, project.as_deref()) {
-        return Ok(Triage::Ignored(why));
-    }
+    let trust = match delivery::judge_actor(&settings.jira.rules, &names, project.as_deref()) {
+        Ok(standing) => Trust::of_standing(standing),
+        Err(why) => return Ok(Triage::Ignored(why)),
+    };
     let parsed = mention::parse_command(after_mention);
-    if let Err(why) = delivery::refuse_control_commands(parsed.command) {
-        return Ok(Triage::Ignored(why));
-    }
 
     let mut delivery_ids = Vec::new();
     if let Some(identifier) = delivery
@@ -236,6 +234,7 @@ pub fn triage(
             ..SourceRef::default()
         },
         delivery_ids,
+        trust,
     })))
 }
 

@@ -7,7 +7,7 @@ use contracts::{Actor, Provider, SourceRef, TaskEnvelope};
 use serde_json::Value;
 
 use crate::configuration::Settings;
-use crate::delivery::{self, JSON, TaskRequest, Triage, VerifiedDelivery, reason};
+use crate::delivery::{self, JSON, TaskRequest, Triage, Trust, VerifiedDelivery, reason};
 use crate::error::WebhookError;
 use crate::mention;
 
@@ -65,11 +65,11 @@ pub fn triage(
 
     let project = project_of(&data);
     // Sentry's own alerts come from the application; the actor rules are for people.
+    let mut trust = Trust::Member;
     if actor_kind != "application" {
-        if let Err(why) =
-            delivery::judge_actor(&settings.sentry.rules, &[&actor.id], project.as_deref())
-        {
-            return Ok(Triage::Ignored(why));
+        match delivery::judge_actor(&settings.sentry.rules, &[&actor.id], project.as_deref()) {
+            Ok(standing) => trust = Trust::of_standing(standing),
+            Err(why) => return Ok(Triage::Ignored(why)),
         }
     } else if !settings.sentry.rules.allowed_scopes.is_empty()
         && !project.as_deref().is_some_and(|p| {
@@ -81,9 +81,6 @@ pub fn triage(
         })
     {
         return Ok(Triage::Ignored(reason::SCOPE_NOT_ALLOWED));
-    }
-    if let Err(why) = delivery::refuse_control_commands(command) {
-        return Ok(Triage::Ignored(why));
     }
     let Some(issue_id) = issue_id_of(&data) else {
         return Ok(Triage::Ignored(reason::MISSING_CONTEXT));
@@ -125,6 +122,7 @@ pub fn triage(
             .filter(|v| !v.is_empty())
             .map(|v| vec![v.to_owned()])
             .unwrap_or_default(),
+        trust,
     })))
 }
 

@@ -6,7 +6,7 @@ use contracts::{Actor, Provider, SourceRef, TaskEnvelope};
 use serde::Deserialize;
 
 use crate::configuration::Settings;
-use crate::delivery::{self, FORM, JSON, TaskRequest, Triage, VerifiedDelivery, reason};
+use crate::delivery::{self, FORM, JSON, TaskRequest, Triage, Trust, VerifiedDelivery, reason};
 use crate::error::WebhookError;
 use crate::mention;
 
@@ -121,13 +121,11 @@ fn events_api(
         return Ok(Triage::Ignored(reason::MISSING_CONTEXT));
     };
     let team = event.team.or(body.team_id).unwrap_or_default();
-    if let Err(why) = delivery::judge_actor(&settings.slack.rules, &[&user], Some(&channel)) {
-        return Ok(Triage::Ignored(why));
-    }
+    let trust = match delivery::judge_actor(&settings.slack.rules, &[&user], Some(&channel)) {
+        Ok(standing) => Trust::of_standing(standing),
+        Err(why) => return Ok(Triage::Ignored(why)),
+    };
     let parsed = mention::parse_command(after_mention);
-    if let Err(why) = delivery::refuse_control_commands(parsed.command) {
-        return Ok(Triage::Ignored(why));
-    }
     let thread_ts = event.thread_ts.unwrap_or_else(|| ts.clone());
     Ok(Triage::Task(Box::new(TaskRequest {
         provider: Provider::Slack,
@@ -149,6 +147,7 @@ fn events_api(
             ..SourceRef::default()
         },
         delivery_ids: vec![event_id],
+        trust,
     })))
 }
 
@@ -187,16 +186,13 @@ fn form_post(
         ));
     };
     let user_name = form.user_name.unwrap_or_default();
-    if let Err(why) =
-        delivery::judge_actor(&settings.slack.rules, &[&user, &user_name], Some(&channel))
-    {
-        return Ok(Triage::Ignored(why));
-    }
+    let trust =
+        match delivery::judge_actor(&settings.slack.rules, &[&user, &user_name], Some(&channel)) {
+            Ok(standing) => Trust::of_standing(standing),
+            Err(why) => return Ok(Triage::Ignored(why)),
+        };
     let text = form.text.unwrap_or_default();
     let parsed = mention::parse_command(&text);
-    if let Err(why) = delivery::refuse_control_commands(parsed.command) {
-        return Ok(Triage::Ignored(why));
-    }
     Ok(Triage::Task(Box::new(TaskRequest {
         provider: Provider::Slack,
         event: "slash_command".to_owned(),
@@ -217,6 +213,7 @@ fn form_post(
             ..SourceRef::default()
         },
         delivery_ids: vec![format!("command:{trigger_id}")],
+        trust,
     })))
 }
 

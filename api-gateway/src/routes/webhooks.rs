@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -12,10 +12,12 @@ use chrono::Utc;
 use contracts::webhook::WebhookAnswer;
 use contracts::{ErrorBody, Provider, TaskId};
 use serde_json::json;
+use service_kit::trace_context::{RequestContext, TraceContext};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::delivery::{StageTimes, Triage, VerifiedDelivery};
+use crate::control;
+use crate::delivery::{StageTimes, TaskRequest, Triage, Trust, VerifiedDelivery, reason};
 use crate::error::WebhookError;
 use crate::intake::{self, ReceivedRequest};
 use crate::providers;
@@ -52,8 +54,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         ("application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 202, description = "A task was queued", body = WebhookAnswer, example = json!({"status": "queued", "task_id": "task-01934f5e-8c7a-7b3e-9c1d-2f4a5b6c7d8e"})),
-        (status = 200, description = "A duplicate (with the original task id) or an ignored delivery (`ping`, not a command, untrusted actor, bot, rate limited, ...)", body = WebhookAnswer),
+        (status = 202, description = "A task was queued, or `@agent retry` re-queued one (`requeued`)", body = WebhookAnswer, example = json!({"status": "queued", "task_id": "task-01934f5e-8c7a-7b3e-9c1d-2f4a5b6c7d8e"})),
+        (status = 200, description = "A duplicate (with the original task id), `cancel_requested` for `@agent cancel`, or an ignored delivery (`ping`, not a command, untrusted actor, bot, rate limited, nothing to cancel, ...)", body = WebhookAnswer),
         (status = 400, description = "Malformed body or a missing header", body = ErrorBody),
         (status = 401, description = "Missing or wrong signature, or the provider is not configured", body = ErrorBody),
         (status = 413, description = "Body over `MAX_BODY_BYTES`", body = ErrorBody),
@@ -66,9 +68,10 @@ async fn github(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
+    context: Option<Extension<RequestContext>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    receive(state, Provider::Github, headers, query, body).await
+    receive(state, Provider::Github, headers, query, context, body).await
 }
 
 /// Receive a Slack Events API request, slash command or interactive payload.
@@ -89,8 +92,8 @@ async fn github(
         ("application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 202, description = "A task was queued", body = WebhookAnswer),
-        (status = 200, description = "`{\"challenge\": …}` for url_verification, a duplicate, or an ignored delivery", body = WebhookAnswer),
+        (status = 202, description = "A task was queued, or `@agent retry` re-queued one (`requeued`)", body = WebhookAnswer),
+        (status = 200, description = "`{\"challenge\": …}` for url_verification, a duplicate, `cancel_requested`, or an ignored delivery", body = WebhookAnswer),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Missing or wrong signature, stale or future timestamp, or not configured", body = ErrorBody),
         (status = 413, description = "Body over `MAX_BODY_BYTES`", body = ErrorBody),
@@ -102,9 +105,10 @@ async fn slack(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
+    context: Option<Extension<RequestContext>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    receive(state, Provider::Slack, headers, query, body).await
+    receive(state, Provider::Slack, headers, query, context, body).await
 }
 
 /// Receive a Jira webhook.
@@ -123,8 +127,8 @@ async fn slack(
     ),
     request_body(content = serde_json::Value, content_type = "application/json"),
     responses(
-        (status = 202, description = "A task was queued", body = WebhookAnswer),
-        (status = 200, description = "A duplicate or an ignored delivery", body = WebhookAnswer),
+        (status = 202, description = "A task was queued, or `@agent retry` re-queued one (`requeued`)", body = WebhookAnswer),
+        (status = 200, description = "A duplicate, an ignored delivery, or `cancel_requested` for `@agent cancel`", body = WebhookAnswer),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Missing or wrong signature or token, or not configured", body = ErrorBody),
         (status = 413, description = "Body over `MAX_BODY_BYTES`", body = ErrorBody),
@@ -136,9 +140,10 @@ async fn jira(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
+    context: Option<Extension<RequestContext>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    receive(state, Provider::Jira, headers, query, body).await
+    receive(state, Provider::Jira, headers, query, context, body).await
 }
 
 /// Receive a Sentry integration-platform webhook.
@@ -156,8 +161,8 @@ async fn jira(
     ),
     request_body(content = serde_json::Value, content_type = "application/json"),
     responses(
-        (status = 202, description = "A task was queued", body = WebhookAnswer),
-        (status = 200, description = "A duplicate or an ignored delivery", body = WebhookAnswer),
+        (status = 202, description = "A task was queued, or `@agent retry` re-queued one (`requeued`)", body = WebhookAnswer),
+        (status = 200, description = "A duplicate, an ignored delivery, or `cancel_requested` for `@agent cancel`", body = WebhookAnswer),
         (status = 400, description = "Malformed body or missing `Sentry-Hook-Resource`", body = ErrorBody),
         (status = 401, description = "Missing or wrong signature, or not configured", body = ErrorBody),
         (status = 413, description = "Body over `MAX_BODY_BYTES`", body = ErrorBody),
@@ -169,9 +174,10 @@ async fn sentry(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
+    context: Option<Extension<RequestContext>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    receive(state, Provider::Sentry, headers, query, body).await
+    receive(state, Provider::Sentry, headers, query, context, body).await
 }
 
 /// The one path every provider's delivery takes.
@@ -180,12 +186,23 @@ async fn receive(
     provider: Provider,
     headers: HeaderMap,
     query: Option<String>,
+    context: Option<Extension<RequestContext>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let started = Instant::now();
     let task_id = TaskId::new();
     tracing::Span::current().record("task_id", tracing::field::display(&task_id));
-    let result = handle(&state, provider, task_id, &headers, query.as_deref(), body).await;
+    let trace = context.map_or_else(TraceContext::new_root, |Extension(c)| c.trace);
+    let result = handle(
+        &state,
+        provider,
+        task_id,
+        &headers,
+        query.as_deref(),
+        body,
+        &trace,
+    )
+    .await;
     let (outcome, response) = match result {
         Ok(Handled::Answer(answer)) => {
             let (status, outcome) = match &answer {
@@ -195,6 +212,8 @@ async fn receive(
                     (StatusCode::OK, "duplicate")
                 }
                 WebhookAnswer::Ignored { .. } => (StatusCode::OK, "ignored"),
+                WebhookAnswer::CancelRequested { .. } => (StatusCode::OK, "cancel_requested"),
+                WebhookAnswer::Requeued { .. } => (StatusCode::ACCEPTED, "requeued"),
             };
             (outcome, (status, Json(answer)).into_response())
         }
@@ -223,6 +242,7 @@ async fn handle(
     headers: &HeaderMap,
     query: Option<&str>,
     body: Result<Bytes, BytesRejection>,
+    trace: &TraceContext,
 ) -> Result<Handled, WebhookError> {
     let received = Utc::now();
     if !state.settings.is_configured(provider) {
@@ -259,7 +279,21 @@ async fn handle(
                 reason: reason.to_owned(),
             }))
         }
-        Triage::Task(request) => {
+        Triage::Task(mut request) => {
+            request.trust = resolve_trust(state, &request, trace).await;
+            if request.command.is_control() {
+                let trusted = request.trust == Trust::Trusted;
+                return control::handle(state, *request, trusted, trace)
+                    .await
+                    .map(Handled::Answer);
+            }
+            if !request.trust.may_start_tasks() {
+                telemetry::record_ignored(provider, reason::UNTRUSTED_ACTOR);
+                tracing::info!(provider = provider.as_str(), actor = %request.actor.id, "delivery ignored: untrusted actor");
+                return Ok(Handled::Answer(WebhookAnswer::Ignored {
+                    reason: reason::UNTRUSTED_ACTOR.to_owned(),
+                }));
+            }
             let times = StageTimes {
                 received,
                 validated,
@@ -267,9 +301,28 @@ async fn handle(
                 matched,
             };
             let seen = ReceivedRequest::new(headers, query, body.len());
-            intake::create_task(state, task_id, *request, times, seen)
+            intake::create_task(state, task_id, *request, times, seen, trace)
                 .await
                 .map(Handled::Answer)
         }
+    }
+}
+
+/// Settles trust that needs the provider: a GitHub actor without a trusted `author_association` is trusted
+/// when github-service says they may write to the repository.
+async fn resolve_trust(state: &AppState, request: &TaskRequest, trace: &TraceContext) -> Trust {
+    if request.trust != Trust::AskRepositoryPermission {
+        return request.trust;
+    }
+    let (Some(repo), Some(login)) = (
+        request.source.repo.as_deref(),
+        request.actor.login.as_deref(),
+    ) else {
+        return Trust::Untrusted;
+    };
+    if state.permissions.can_write(repo, login, trace).await {
+        Trust::Trusted
+    } else {
+        Trust::Untrusted
     }
 }

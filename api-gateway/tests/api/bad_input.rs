@@ -247,18 +247,6 @@ async fn mention_near_misses_are_not_commands() {
 }
 
 #[tokio::test]
-async fn cancel_and_retry_are_not_supported_yet() {
-    let app = spawn_app().await;
-    for body in ["@agent cancel", "@agent retry please"] {
-        let payload = github_comment(body, "OWNER", "ada", "User");
-        app.send(&github_delivery("issue_comment", &payload))
-            .await
-            .assert_ignored("unsupported_command");
-    }
-    assert!(app.task_dirs().is_empty());
-}
-
-#[tokio::test]
 async fn one_actor_is_rate_limited() {
     let app = spawn_app_with(|s| s.actor_rate_limit_per_minute = 2).await;
     let mut statuses = Vec::new();

@@ -7,10 +7,12 @@ use std::path::PathBuf;
 use api_gateway::configuration::Settings;
 use api_gateway::signature::hmac_sha256_hex;
 use api_gateway::startup::Application;
-use contracts::{LogFile, RedisKeys, TaskEnvelope, TaskEvent, TaskId};
+use contracts::{LogFile, RedisKeys, TaskEnvelope, TaskEvent, TaskId, TaskLogWriter};
 use deadpool_redis::redis::{self, Commands};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use service_kit::service_client::ServiceUrls;
+use wiremock::MockServer;
 
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
 pub const GITHUB_SECRET: &str = "github-test-secret";
@@ -20,6 +22,11 @@ pub const JIRA_TOKEN: &str = "jira-server-token";
 pub const SENTRY_SECRET: &str = "sentry-test-secret";
 pub const SLACK_BOT_USER: &str = "UBOT1";
 pub const JIRA_AGENT_ACCOUNT: &str = "agent-account-1";
+/// The gateway's bearer token at the provider services.
+pub const SERVICE_TOKEN: &str = "gateway-token-0123456789";
+pub const DASHBOARD_URL: &str = "http://dashboard.example";
+/// Nothing listens there (the discard port): a provider service that is down.
+pub const DOWN_SERVICE_URL: &str = "http://127.0.0.1:9";
 
 pub struct TestApp {
     pub address: String,
@@ -50,7 +57,58 @@ pub fn test_settings(redis_url: &str, logs: &std::path::Path) -> Settings {
     settings.slack.rules.agent_accounts = [SLACK_BOT_USER.to_lowercase()].into();
     settings.jira.rules.agent_accounts = [JIRA_AGENT_ACCOUNT.to_lowercase()].into();
     settings.queue_metrics_interval_seconds = 1;
+    settings.service_urls = ServiceUrls {
+        github: DOWN_SERVICE_URL.to_owned(),
+        jira: DOWN_SERVICE_URL.to_owned(),
+        slack: DOWN_SERVICE_URL.to_owned(),
+        sentry: DOWN_SERVICE_URL.to_owned(),
+    };
+    settings.service_token = Some(SecretString::from(SERVICE_TOKEN.to_owned()));
+    settings.service_call_attempts = 1;
+    settings.dashboard_public_url = DASHBOARD_URL.to_owned();
     settings
+}
+
+/// Fake provider services (github-, slack-, jira-, sentry-service), answering in our services' shapes.
+pub struct ProviderServices {
+    pub github: MockServer,
+    pub slack: MockServer,
+    pub jira: MockServer,
+    pub sentry: MockServer,
+}
+
+impl ProviderServices {
+    pub async fn start() -> Self {
+        Self {
+            github: MockServer::start().await,
+            slack: MockServer::start().await,
+            jira: MockServer::start().await,
+            sentry: MockServer::start().await,
+        }
+    }
+
+    pub fn urls(&self) -> ServiceUrls {
+        ServiceUrls {
+            github: self.github.uri(),
+            slack: self.slack.uri(),
+            jira: self.jira.uri(),
+            sentry: self.sentry.uri(),
+        }
+    }
+}
+
+/// The app with its provider services played by wiremock servers.
+pub async fn spawn_app_with_services(
+    configure: impl FnOnce(&mut Settings),
+) -> (TestApp, ProviderServices) {
+    let services = ProviderServices::start().await;
+    let urls = services.urls();
+    let app = spawn_app_with(|settings| {
+        settings.service_urls = urls;
+        configure(settings);
+    })
+    .await;
+    (app, services)
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -272,7 +330,7 @@ impl TestApp {
         (response.status().as_u16(), response.text().await.unwrap())
     }
 
-    fn redis(&self) -> redis::Connection {
+    pub fn redis(&self) -> redis::Connection {
         redis::Client::open(self.redis_url.as_str())
             .unwrap()
             .get_connection()
@@ -356,6 +414,8 @@ impl TestApp {
         let stages: Vec<String> = self
             .log_lines(task_id, LogFile::WebhookFlow)
             .iter()
+            // The acknowledgement runs after the answer and may or may not have logged yet.
+            .filter(|line| line["stage"] != "immediate_response")
             .map(|line| {
                 assert_eq!(line["task_id"], task_id.to_string());
                 assert_eq!(line["service"], "api-gateway");
@@ -385,6 +445,46 @@ impl TestApp {
         let queue = self.log_lines(task_id, LogFile::QueueFlow);
         assert_eq!(queue.len(), 1);
         assert_eq!(queue[0]["type"], "queued");
+    }
+
+    /// Waits (up to 10 s) for the first line of `kind` in one of the task's JSONL files.
+    pub async fn wait_for_line(&self, task_id: &TaskId, file: LogFile, kind: &str) -> Value {
+        let field = file.kind_field();
+        for _ in 0..200 {
+            let path = self.task_dir(task_id).join(file.file_name());
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                if let Some(line) = text
+                    .lines()
+                    .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                    .find(|l| l[field] == kind)
+                {
+                    return line;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no `{kind}` in {} of {task_id}", file.file_name())
+    }
+
+    /// A Redis string, if set.
+    pub fn redis_get(&self, key: &str) -> Option<String> {
+        self.redis().get(key).unwrap()
+    }
+
+    /// The task log as a worker writes it (another component's writer, same files).
+    pub fn worker_log(&self) -> TaskLogWriter {
+        TaskLogWriter::new(self.logs.path(), "agent-container")
+    }
+
+    /// Plays the worker that ended the task's run with `status`.
+    pub fn finish_task(&self, task_id: &TaskId, status: contracts::TaskStatus) {
+        let writer = self.worker_log();
+        let mut metadata = writer.read_metadata(task_id).unwrap();
+        metadata.status = status;
+        metadata.updated_at = chrono::Utc::now();
+        writer
+            .write_json(task_id, LogFile::Metadata, &metadata)
+            .unwrap();
     }
 
     pub fn assert_queued_event(&self, task_id: &TaskId) {

@@ -2,10 +2,13 @@
 
 mod helpers;
 
+mod acknowledge;
 mod bad_input;
 mod conformance;
+mod control;
 mod github;
 mod ops;
 mod providers;
 mod redis_down;
 mod signatures;
+mod trust;
