@@ -452,14 +452,13 @@ impl TestApp {
         let field = file.kind_field();
         for _ in 0..200 {
             let path = self.task_dir(task_id).join(file.file_name());
-            if let Ok(text) = std::fs::read_to_string(&path) {
-                if let Some(line) = text
-                    .lines()
+            let found = std::fs::read_to_string(&path).ok().and_then(|text| {
+                text.lines()
                     .filter_map(|l| serde_json::from_str::<Value>(l).ok())
                     .find(|l| l[field] == kind)
-                {
-                    return line;
-                }
+            });
+            if let Some(line) = found {
+                return line;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
