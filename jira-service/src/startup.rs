@@ -1,30 +1,21 @@
 //! Building the application: vault, Jira client, routes, OpenAPI; binding; serving until shutdown.
 
-use std::time::Duration;
-
 use anyhow::Context;
-use axum::Router;
 use secrecy::ExposeSecret;
+use service_kit::credential_admin::{CredentialAdmin, seed_credentials};
 use service_kit::http_client::UpstreamClient;
-use service_kit::ops;
-use service_kit::provider_service::ProviderPlumbing;
-use service_kit::vault::Vault;
-use tokio::net::TcpListener;
+use service_kit::provider_service::{BearerSchemes, ProviderApplication, ProviderPlumbing};
 use tokio_util::sync::CancellationToken;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::configuration::{SERVICE_NAME, Settings};
 use crate::jira_api::{JiraApi, PROVIDER};
 use crate::routes::{self, POLICY};
-use crate::state::{AppState, credential_name};
+use crate::state::{API_TOKEN, AppState, PERSONAL_ACCESS_TOKEN, credential_name};
 
 /// Sent on every request to Jira.
 const USER_AGENT: &str = concat!("agent-gateway-jira-service/", env!("CARGO_PKG_VERSION"));
-
-/// How often storing the token read at start is retried while the database is down.
-const SEED_RETRY: Duration = Duration::from_secs(5);
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,43 +30,7 @@ const SEED_RETRY: Duration = Duration::from_secs(5);
 )]
 struct ApiDoc;
 
-struct BearerSchemes;
-
-impl Modify for BearerSchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        for name in ["caller_token", "admin_token"] {
-            components.add_security_scheme(
-                name,
-                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-            );
-        }
-    }
-}
-
-/// The API routes (callers) and the admin routes, unlayered, and the OpenAPI document of both.
-pub fn routes(state: AppState) -> (Router, Router, utoipa::openapi::OpenApi) {
-    let (callers, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(routes::issues::router())
-        .merge(routes::comments::router())
-        .merge(routes::transitions::router())
-        .with_state(state.clone())
-        .split_for_parts();
-    let (admin, admin_doc) = OpenApiRouter::new()
-        .merge(routes::admin::router())
-        .with_state(state)
-        .split_for_parts();
-    openapi.merge(admin_doc);
-    ops::document_ops(&mut openapi);
-    (callers, admin, openapi)
-}
-
-pub struct Application {
-    port: u16,
-    listener: TcpListener,
-    router: Router,
-    shutdown: CancellationToken,
-}
+pub struct Application(ProviderApplication);
 
 impl Application {
     /// Builds everything and binds `BIND_ADDR` (port 0: any free port). Neither Redis nor the database
@@ -94,78 +49,45 @@ impl Application {
         .await;
         let http = UpstreamClient::new(PROVIDER, USER_AGENT, settings.provider.upstream.clone())
             .context("building the HTTP client")?;
-        let jira = JiraApi::new(http, &settings.jira_base_url, settings.deployment.clone());
-        let state = AppState::new(jira, plumbing.vault.clone(), credential);
-        let (callers, admin, openapi) = routes(state);
-        let router = plumbing
-            .api_layers(callers)
-            .merge(plumbing.admin_layers(admin))
-            .merge(ops::router(
-                SERVICE_NAME,
-                plumbing.readiness_checks(),
-                openapi,
-            ))
-            .fallback(service_kit::error::not_found_fallback);
-        let bind_addr = settings.provider.common.bind_addr;
-        let listener = service_kit::server::bind(bind_addr)
-            .await
-            .with_context(|| format!("binding {bind_addr}"))?;
-        let port = listener.local_addr()?.port();
-        Ok(Self {
-            port,
-            listener,
-            router,
-            shutdown: CancellationToken::new(),
-        })
+        let state = AppState::new(
+            JiraApi::new(http, &settings.jira_base_url, settings.deployment.clone()),
+            plumbing.vault.clone(),
+            credential,
+        );
+        let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+            .merge(routes::issues::router())
+            .merge(routes::comments::router())
+            .merge(routes::transitions::router())
+            .with_state(state);
+        let admin = CredentialAdmin {
+            provider_path: "jira",
+            provider_title: "Jira",
+            credential_names: vec![credential],
+            documented_names: &[API_TOKEN, PERSONAL_ACCESS_TOKEN],
+            vault: plumbing.vault.clone(),
+        };
+        let application = ProviderApplication::build(
+            SERVICE_NAME,
+            &plumbing,
+            settings.provider.common.bind_addr,
+            api,
+            admin,
+        )
+        .await?;
+        Ok(Self(application))
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.0.port()
     }
 
     /// A token that stops the server (requests in flight finish) when cancelled.
     pub fn shutdown_token(&self) -> CancellationToken {
-        self.shutdown.clone()
+        self.0.shutdown_token()
     }
 
     /// Serves until SIGTERM, Ctrl-C or [`shutdown_token`](Self::shutdown_token) is cancelled.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let shutdown = self.shutdown.clone();
-        let signal = service_kit::server::shutdown_token();
-        tokio::spawn(async move {
-            signal.cancelled().await;
-            shutdown.cancel();
-        });
-        service_kit::server::serve(self.listener, self.router, self.shutdown).await
-    }
-}
-
-/// Moves rows to the current key and stores the credential read at start. When the database is down this is
-/// retried in the background, so the service starts (and says so on `/ready`) without it.
-async fn seed_credentials(vault: Vault, name: &'static str, secret: Option<String>) {
-    async fn seed(
-        vault: &Vault,
-        name: &str,
-        secret: Option<&str>,
-    ) -> Result<(), service_kit::vault::VaultError> {
-        vault.reencrypt_all().await?;
-        if let Some(secret) = secret {
-            vault.seed_from_environment(name, secret).await?;
-        }
-        Ok(())
-    }
-    if let Err(error) = seed(&vault, name, secret.as_deref()).await {
-        tracing::warn!(%error, "could not store the credential read at start; retrying in the background");
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(SEED_RETRY).await;
-                match seed(&vault, name, secret.as_deref()).await {
-                    Ok(()) => return,
-                    Err(error) => {
-                        tracing::warn!(%error, "could not store the credential read at start; retrying")
-                    }
-                }
-            }
-        });
+        self.0.run_until_stopped().await
     }
 }

@@ -48,15 +48,6 @@ impl AppState {
         &self.inner.jira
     }
 
-    pub fn vault(&self) -> &Vault {
-        &self.inner.vault
-    }
-
-    /// The name of the credential this service holds.
-    pub fn credential_name(&self) -> &'static str {
-        self.inner.credential
-    }
-
     /// The token as stored now (a rotation takes effect on the next call).
     pub async fn secret(&self) -> Result<SecretString, Error> {
         self.inner

@@ -1,15 +1,12 @@
 //! Range checks on what callers send: 422 `validation_failed` listing each field. Shape errors (malformed
 //! JSON, unknown or missing fields) are answered 400 before these run, by `ValidatedJson`.
 
-use contracts::credentials::RotateCredentialRequest;
 use contracts::jira::{ApplyTransitionRequest, CommentRequest};
 use serde::Deserialize;
 use service_kit::extract::{Validate, ValidationErrors};
 
 /// Jira refuses comments longer than 32,767 characters; markup conversion adds a little.
 pub const MAX_COMMENT_CHARS: usize = 32_000;
-/// The longest credential value accepted by a rotation.
-pub const MAX_CREDENTIAL_CHARS: usize = 8192;
 
 /// A request body of contracts' type, with this service's range checks (`ValidatedJson<Checked<T>>`).
 #[derive(Debug, Deserialize)]
@@ -86,20 +83,6 @@ impl Validate for Checked<ApplyTransitionRequest> {
                 );
             }
         }
-        errors.finish()
-    }
-}
-
-impl Validate for Checked<RotateCredentialRequest> {
-    fn validate(&self) -> Result<(), ValidationErrors> {
-        let value = self.0.value.trim();
-        let mut errors = ValidationErrors::new();
-        errors.check_length("value", value, 1, MAX_CREDENTIAL_CHARS);
-        errors.check(
-            !value.chars().any(|c| c.is_whitespace() || c.is_control()),
-            "value",
-            "a token has no whitespace or control characters",
-        );
         errors.finish()
     }
 }

@@ -35,10 +35,6 @@ impl AppState {
         &self.inner.sentry
     }
 
-    pub fn vault(&self) -> &Vault {
-        &self.inner.vault
-    }
-
     /// The auth token as stored now (a rotation takes effect on the next call).
     pub async fn auth_token(&self) -> Result<SecretString, Error> {
         self.inner

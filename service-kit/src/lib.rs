@@ -4,6 +4,7 @@
 pub mod call_log;
 pub mod caller_auth;
 pub mod configuration;
+pub mod credential_admin;
 pub mod error;
 pub mod extract;
 pub mod http_client;

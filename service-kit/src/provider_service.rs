@@ -1,5 +1,6 @@
 //! Everything the four provider services (github, jira, slack, sentry) share, put together once:
-//! their common settings and the layers around their API and admin routes.
+//! their common settings, the layers around their API and admin routes, and the application that binds
+//! and serves them ([`ProviderApplication`]).
 //!
 //! ```ignore
 //! let settings = ProviderSettings::from_env("github-service", 8081)?;
@@ -10,16 +11,23 @@
 //!     .merge(service_kit::ops::router("github-service", plumbing.readiness_checks(), openapi));
 //! ```
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use contracts::RedisKeys;
 use deadpool_redis::Pool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use utoipa::Modify;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::call_log::{CallLog, record_calls};
 use crate::caller_auth::{CallerAuth, CallerTokens, RolePolicy, authenticate, require_admin};
 use crate::configuration::{self, CommonSettings, ConfigError, HumanDuration, parse_or};
+use crate::credential_admin::CredentialAdmin;
 use crate::http_client::UpstreamSettings;
 use crate::idempotency::{Idempotency, deduplicate};
 use crate::ops::ReadinessCheck;
@@ -151,5 +159,97 @@ impl ProviderPlumbing {
             Box::new(RedisReadiness(self.redis.clone())),
             self.vault.readiness(),
         ]
+    }
+}
+
+/// Declares the bearer schemes the provider services' operations name: `caller_token` and `admin_token`
+/// (`#[openapi(modifiers(&BearerSchemes))]`).
+pub struct BearerSchemes;
+
+impl Modify for BearerSchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for name in ["caller_token", "admin_token"] {
+            components.add_security_scheme(
+                name,
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+/// `BIND_ADDR` could not be bound.
+#[derive(Debug, thiserror::Error)]
+#[error("binding {addr}")]
+pub struct BindError {
+    addr: SocketAddr,
+    #[source]
+    source: std::io::Error,
+}
+
+/// A provider service, bound and ready to serve: its API routes behind the caller layers, the credential
+/// admin routes behind `ADMIN_TOKEN`, the ops routes, and one OpenAPI document of all of them.
+pub struct ProviderApplication {
+    port: u16,
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+}
+
+impl ProviderApplication {
+    /// Puts the routes together and binds `bind_addr` (port 0: any free port). `api` carries the
+    /// service's OpenAPI document (info, tags) and its state already applied.
+    pub async fn build(
+        service: &'static str,
+        plumbing: &ProviderPlumbing,
+        bind_addr: SocketAddr,
+        api: OpenApiRouter,
+        admin: CredentialAdmin,
+    ) -> Result<Self, BindError> {
+        let (callers, mut openapi) = api.split_for_parts();
+        let (admin, admin_doc) = admin.routes();
+        openapi.merge(admin_doc);
+        crate::ops::document_ops(&mut openapi);
+        let router = plumbing
+            .api_layers(callers)
+            .merge(plumbing.admin_layers(admin))
+            .merge(crate::ops::router(
+                service,
+                plumbing.readiness_checks(),
+                openapi,
+            ))
+            .fallback(crate::error::not_found_fallback);
+        let bind = |source| BindError {
+            addr: bind_addr,
+            source,
+        };
+        let listener = crate::server::bind(bind_addr).await.map_err(bind)?;
+        let port = listener.local_addr().map_err(bind)?.port();
+        Ok(Self {
+            port,
+            listener,
+            router,
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A token that stops the server (requests in flight finish) when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until SIGTERM, Ctrl-C or [`shutdown_token`](Self::shutdown_token) is cancelled.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let shutdown = self.shutdown.clone();
+        let signal = crate::server::shutdown_token();
+        tokio::spawn(async move {
+            signal.cancelled().await;
+            shutdown.cancel();
+        });
+        crate::server::serve(self.listener, self.router, self.shutdown).await
     }
 }

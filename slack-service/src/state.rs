@@ -35,10 +35,6 @@ impl AppState {
         &self.inner.slack
     }
 
-    pub fn vault(&self) -> &Vault {
-        &self.inner.vault
-    }
-
     /// The bot token as stored now (a rotation takes effect on the next call).
     pub async fn bot_token(&self) -> Result<SecretString, Error> {
         self.inner

@@ -1,7 +1,6 @@
 //! Range checks on what callers send: 422 `validation_failed` listing each field. Shape errors (malformed
 //! JSON, unknown or missing fields) are answered 400 before these run, by `ValidatedJson`.
 
-use contracts::credentials::RotateCredentialRequest;
 use contracts::slack::{
     AddReactionRequest, OpenDirectMessageRequest, PostMessageRequest, UpdateMessageRequest,
 };
@@ -16,8 +15,6 @@ pub const MAX_BLOCKS: usize = 50;
 pub const MAX_DM_USERS: usize = 8;
 /// `conversations.replies` pages hold at most 1,000 messages.
 pub const MAX_REPLIES_LIMIT: u32 = 1000;
-/// The longest credential value accepted by a rotation.
-pub const MAX_CREDENTIAL_CHARS: usize = 8192;
 
 /// A request body of contracts' type, with this service's range checks (`ValidatedJson<Checked<T>>`).
 #[derive(Debug, Deserialize)]
@@ -160,20 +157,6 @@ impl Validate for Checked<OpenDirectMessageRequest> {
         for user in users {
             slack_id(&mut errors, "users", user);
         }
-        errors.finish()
-    }
-}
-
-impl Validate for Checked<RotateCredentialRequest> {
-    fn validate(&self) -> Result<(), ValidationErrors> {
-        let value = self.0.value.trim();
-        let mut errors = ValidationErrors::new();
-        errors.check_length("value", value, 1, MAX_CREDENTIAL_CHARS);
-        errors.check(
-            !value.chars().any(|c| c.is_whitespace() || c.is_control()),
-            "value",
-            "a token has no whitespace or control characters",
-        );
         errors.finish()
     }
 }

@@ -1,6 +1,5 @@
 //! The API under `/api/v1/jira`, one file per resource, and the operations each caller role may perform.
 
-pub mod admin;
 pub mod comments;
 pub mod issues;
 pub mod transitions;

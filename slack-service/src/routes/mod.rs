@@ -1,6 +1,5 @@
 //! The API under `/api/v1/slack`, one file per resource, and the operations each caller role may perform.
 
-pub mod admin;
 pub mod conversations;
 pub mod messages;
 pub mod reactions;
