@@ -1,8 +1,7 @@
 //! One task at a time per conversation: `conv:{conversation_key}` (hash) field `active` names the task that
 //! runs; a task of the same conversation that finds another one there waits behind it.
 //!
-//! Fields this worker writes: `active` (task id), `active_since` (Unix ms), and when a task ends `last_task`
-//! and `last_status`.
+//! Fields the workers write: `active` (task id) and `active_since` (Unix ms); the gateway owns the others.
 
 use contracts::events::TaskStatus;
 use contracts::{RedisKeys, TaskEnvelope, TaskId};
@@ -20,9 +19,8 @@ end
 return active
 ";
 
-// KEYS: conv hash; ARGV: task id, status. Clears `active` only when it is still this task's.
+// KEYS: conv hash; ARGV: task id. Clears `active` only when it is still this task's.
 const RELEASE_SCRIPT: &str = r"
-redis.call('HSET', KEYS[1], 'last_task', ARGV[1], 'last_status', ARGV[2])
 if redis.call('HGET', KEYS[1], 'active') == ARGV[1] then
   redis.call('HDEL', KEYS[1], 'active', 'active_since')
   return 1
@@ -87,19 +85,14 @@ impl Conversations {
         }
     }
 
-    /// Records the end and frees the conversation if the task still holds it.
-    pub async fn release(
-        &self,
-        envelope: &TaskEnvelope,
-        status: TaskStatus,
-    ) -> redis::RedisResult<()> {
+    /// Frees the conversation if the task still holds it.
+    pub async fn release(&self, envelope: &TaskEnvelope) -> redis::RedisResult<()> {
         let key = self.keys.conversation(&envelope.conversation_key);
         let mut connection = self.connection().await?;
         let _: i64 = self
             .release_script
             .key(key)
             .arg(envelope.task_id.to_string())
-            .arg(status.as_str())
             .invoke_async(&mut connection)
             .await?;
         Ok(())

@@ -141,7 +141,14 @@ impl Executor {
         };
         let access = self.repository_access(envelope).await;
         let run = self
-            .run_in_workspace(envelope, definition, &workspace, access.as_ref(), &sink, cancel)
+            .run_in_workspace(
+                envelope,
+                definition,
+                &workspace,
+                access.as_ref(),
+                &sink,
+                cancel,
+            )
             .await;
         if let Some(access) = access.as_ref().filter(|a| a.granted) {
             self.revoke(envelope, access).await;
@@ -249,6 +256,7 @@ impl Executor {
             note: None,
         };
         if let Some(access) = access
+            && self.follow.is_some()
             && envelope.command == Command::Fix
             && run.result.success()
             && run.changes.is_some()
@@ -380,7 +388,7 @@ impl Executor {
         let follow = self
             .follow
             .as_ref()
-            .ok_or("no provider service to open a pull request with (AGENT_FOLLOW_UP=false)")?;
+            .ok_or("no provider service to open a pull request with")?;
         let repo = envelope
             .source
             .repo

@@ -90,7 +90,12 @@ impl FollowUp {
             let left = self.answer_retry_for.saturating_sub(started.elapsed());
             if !is_transient(&error) || left.is_zero() {
                 let fields = json!({ "step": step, "tries": tries, "error": error.to_string() });
-                self.log(task_id, LogFile::MicroservicesFlow, "answer_failed", fields.clone());
+                self.log(
+                    task_id,
+                    LogFile::MicroservicesFlow,
+                    "answer_failed",
+                    fields.clone(),
+                );
                 self.log(task_id, LogFile::QueueFlow, "answer_failed", fields);
                 return false;
             }
@@ -99,7 +104,12 @@ impl FollowUp {
                 "step": step, "tries": tries, "error": error.to_string(),
                 "retry_in_ms": next.as_millis() as u64, "gives_up_in_ms": left.as_millis() as u64,
             });
-            self.log(task_id, LogFile::MicroservicesFlow, "answer_pending", fields.clone());
+            self.log(
+                task_id,
+                LogFile::MicroservicesFlow,
+                "answer_pending",
+                fields.clone(),
+            );
             self.log(task_id, LogFile::QueueFlow, "answer_pending", fields);
             tokio::time::sleep(next).await;
             wait = (wait * 2).min(LONGEST_ANSWER_RETRY);
@@ -241,7 +251,11 @@ fn human_duration(duration: Duration) -> String {
     if seconds < 60.0 {
         format!("{seconds:.1} s")
     } else {
-        format!("{} min {} s", duration.as_secs() / 60, duration.as_secs() % 60)
+        format!(
+            "{} min {} s",
+            duration.as_secs() / 60,
+            duration.as_secs() % 60
+        )
     }
 }
 
@@ -265,11 +279,18 @@ impl LiveSummary {
             output_types::TOOL_CALL => {
                 let name = fields["name"].as_str().unwrap_or("a tool");
                 let input = &fields["input"];
-                let detail = ["command", "file_path", "path", "pattern", "url", "description"]
-                    .iter()
-                    .find_map(|key| input[*key].as_str())
-                    .map(|d| format!(": {}", one_line(d, SUMMARY_CHARS / 2)))
-                    .unwrap_or_default();
+                let detail = [
+                    "command",
+                    "file_path",
+                    "path",
+                    "pattern",
+                    "url",
+                    "description",
+                ]
+                .iter()
+                .find_map(|key| input[*key].as_str())
+                .map(|d| format!(": {}", one_line(d, SUMMARY_CHARS / 2)))
+                .unwrap_or_default();
                 format!("running `{name}`{detail}")
             }
             output_types::MESSAGE => match fields["text"].as_str() {

@@ -261,9 +261,7 @@ impl Worker {
             return None;
         }
 
-        if self.settings.follow_up
-            && self.wait_behind_conversation(delivery, &envelope).await
-        {
+        if self.settings.follow_up && self.wait_behind_conversation(delivery, &envelope).await {
             return None;
         }
         let running = TaskEvent::for_envelope(&envelope, TaskStatus::Running)
@@ -358,7 +356,9 @@ impl Worker {
         let task_id = &envelope.task_id;
         let turn = self
             .conversations
-            .claim(envelope, |holder| conversation::has_ended(&self.logs, holder))
+            .claim(envelope, |holder| {
+                conversation::has_ended(&self.logs, holder)
+            })
             .await;
         let behind = match turn {
             Ok(Turn::Ours) => return false,
@@ -435,7 +435,7 @@ impl Worker {
             },
             keeper
         );
-        if let Err(e) = self.conversations.release(envelope, status).await {
+        if let Err(e) = self.conversations.release(envelope).await {
             tracing::warn!(task_id = %envelope.task_id, error = %e, "could not free the conversation");
         }
     }

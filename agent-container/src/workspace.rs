@@ -51,11 +51,7 @@ impl Workspace {
         path_var: &str,
     ) -> Result<(), String> {
         let output = self
-            .git_with(
-                path_var,
-                auth,
-                &["clone", "--quiet", "--no-tags", url, "."],
-            )
+            .git_with(path_var, auth, &["clone", "--quiet", "--no-tags", url, "."])
             .await?;
         if output.status.success() {
             Ok(())
@@ -117,7 +113,17 @@ impl Workspace {
         let commit = self
             .git(
                 path_var,
-                &["-c", &name, "-c", &email, "commit", "--quiet", "--no-verify", "-m", message],
+                &[
+                    "-c",
+                    &name,
+                    "-c",
+                    &email,
+                    "commit",
+                    "--quiet",
+                    "--no-verify",
+                    "-m",
+                    message,
+                ],
             )
             .await?;
         if !commit.status.success() {

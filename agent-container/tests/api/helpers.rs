@@ -262,6 +262,8 @@ impl WorkerProcess {
             ("GITHUB_TOKEN".into(), SECRET_GITHUB_TOKEN.into()),
             ("SERVICE_AUTH_TOKEN".into(), SECRET_SERVICE_TOKEN.into()),
             ("RUST_LOG".into(), "info".into()),
+            // The provider services are off unless a test brings them (see `follow.rs`).
+            ("AGENT_FOLLOW_UP".into(), "false".into()),
         ]);
         for (key, value) in overrides {
             env.insert((*key).into(), (*value).into());
@@ -446,12 +448,22 @@ pub fn process_alive(pid: i32) -> bool {
 /// A local bare repository served over smart HTTP by `git http-backend` through a tiny CGI adapter.
 pub struct GitServer {
     pub port: u16,
-    _root: TempDir,
+    root: TempDir,
 }
 
 impl GitServer {
     /// Serves `{repo}.git` (e.g. `octo/repo`) holding one commit with `files`.
     pub async fn start(repo: &str, files: &[(&str, &str)]) -> Self {
+        Self::start_with_password(repo, files, None).await
+    }
+
+    /// Like [`Self::start`]; with `password`, every request must carry it as its HTTP Basic password
+    /// (answered 401 with a challenge otherwise), as github-service's git proxy does.
+    pub async fn start_with_password(
+        repo: &str,
+        files: &[(&str, &str)],
+        password: Option<String>,
+    ) -> Self {
         let root = tempfile::tempdir().unwrap();
         let source = root.path().join("source");
         std::fs::create_dir_all(&source).unwrap();
@@ -496,12 +508,42 @@ impl GitServer {
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let project_root = project_root.clone();
+                let password = password.clone();
                 tokio::spawn(async move {
-                    let _ = serve_cgi(stream, &project_root).await;
+                    let _ = serve_cgi(stream, &project_root, password.as_deref()).await;
                 });
             }
         });
-        Self { port, _root: root }
+        Self { port, root }
+    }
+
+    /// `git show {rev}:{path}` in the served bare repository.
+    pub fn show(&self, repo: &str, rev: &str, path: &str) -> Option<String> {
+        let bare = self.root.path().join("repos").join(format!("{repo}.git"));
+        let out = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(bare)
+            .args(["show", &format!("{rev}:{path}")])
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// The branch names of the served bare repository.
+    pub fn branches(&self, repo: &str) -> Vec<String> {
+        let bare = self.root.path().join("repos").join(format!("{repo}.git"));
+        let out = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(bare)
+            .args(["for-each-ref", "--format=%(refname:short)", "refs/heads"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     pub fn url_template(&self) -> String {
@@ -518,7 +560,11 @@ fn git_http_backend() -> PathBuf {
 }
 
 /// One HTTP/1.1 request in, one CGI run of `git http-backend`, one response out (connection closed after).
-async fn serve_cgi(mut stream: TcpStream, project_root: &Path) -> std::io::Result<()> {
+async fn serve_cgi(
+    mut stream: TcpStream,
+    project_root: &Path,
+    password: Option<&str>,
+) -> std::io::Result<()> {
     let mut buffer = Vec::new();
     let header_end = loop {
         let mut chunk = [0u8; 8192];
@@ -542,6 +588,24 @@ async fn serve_cgi(mut stream: TcpStream, project_root: &Path) -> std::io::Resul
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
+    if let Some(password) = password {
+        use base64::Engine;
+        let given = headers
+            .get("authorization")
+            .and_then(|v| v.strip_prefix("Basic "))
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .map(|raw| String::from_utf8_lossy(&raw).into_owned());
+        let authorized = given
+            .as_deref()
+            .and_then(|pair| pair.split_once(':'))
+            .is_some_and(|(_, given)| given == password);
+        if !authorized {
+            stream
+                .write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .await?;
+            return stream.shutdown().await;
+        }
+    }
     if headers
         .get("transfer-encoding")
         .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
@@ -575,6 +639,8 @@ async fn serve_cgi(mut stream: TcpStream, project_root: &Path) -> std::io::Resul
         )
         .env("CONTENT_LENGTH", body.len().to_string())
         .env("REMOTE_ADDR", "127.0.0.1")
+        // http-backend takes pushes only from an authenticated user.
+        .env("REMOTE_USER", "agent")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());

@@ -2,6 +2,7 @@ mod helpers;
 
 mod containment;
 mod flow;
+mod follow;
 mod ops;
 mod reliability;
 mod runners;
