@@ -1,28 +1,31 @@
 //! One task at a time per conversation: `conv:{conversation_key}` (hash) field `active` names the task that
 //! runs; a task of the same conversation that finds another one there waits behind it.
 //!
-//! Fields the workers write: `active` (task id) and `active_since` (Unix ms); the gateway owns the others.
+//! Fields the workers write (see `contracts::keys`): `active` (task id) and `active_since` (Unix ms); the gateway
+//! owns the others and the hash's TTL, which a claim also sets in case the gateway has not yet.
 
 use contracts::events::TaskStatus;
+use contracts::keys;
 use contracts::{RedisKeys, TaskEnvelope, TaskId};
 use deadpool_redis::Pool;
 use deadpool_redis::redis::{self, Script};
 
-// KEYS: conv hash; ARGV: task id, now ms, the holder the caller saw end ('' for none).
+// KEYS: conv hash; ARGV: task id, now ms, the holder the caller saw end ('' for none), ttl, active field.
 // Returns '' when the task holds `active` now, else the task that holds it.
 const CLAIM_SCRIPT: &str = r"
-local active = redis.call('HGET', KEYS[1], 'active')
+local active = redis.call('HGET', KEYS[1], ARGV[5])
 if (not active) or active == ARGV[1] or active == ARGV[3] then
-  redis.call('HSET', KEYS[1], 'active', ARGV[1], 'active_since', ARGV[2])
+  redis.call('HSET', KEYS[1], ARGV[5], ARGV[1], ARGV[5] .. '_since', ARGV[2])
+  redis.call('EXPIRE', KEYS[1], ARGV[4])
   return ''
 end
 return active
 ";
 
-// KEYS: conv hash; ARGV: task id. Clears `active` only when it is still this task's.
+// KEYS: conv hash; ARGV: task id, active field. Clears `active` only when it is still this task's.
 const RELEASE_SCRIPT: &str = r"
-if redis.call('HGET', KEYS[1], 'active') == ARGV[1] then
-  redis.call('HDEL', KEYS[1], 'active', 'active_since')
+if redis.call('HGET', KEYS[1], ARGV[2]) == ARGV[1] then
+  redis.call('HDEL', KEYS[1], ARGV[2], ARGV[2] .. '_since')
   return 1
 end
 return 0
@@ -72,6 +75,8 @@ impl Conversations {
                 .arg(&task_id)
                 .arg(service_kit::queue::now_millis())
                 .arg(&ended)
+                .arg(keys::CONV_TTL_SECONDS)
+                .arg(keys::CONV_ACTIVE)
                 .invoke_async(&mut connection)
                 .await?;
             if holder.is_empty() {
@@ -93,6 +98,7 @@ impl Conversations {
             .release_script
             .key(key)
             .arg(envelope.task_id.to_string())
+            .arg(keys::CONV_ACTIVE)
             .invoke_async(&mut connection)
             .await?;
         Ok(())

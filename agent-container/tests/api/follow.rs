@@ -855,3 +855,116 @@ async fn the_answer_is_retried_while_the_service_is_down_and_posted_once() {
     assert_eq!(posted["tries"], 2);
     assert_eq!(posted["new_message"], false);
 }
+
+#[tokio::test]
+async fn a_task_cancelled_while_queued_is_skipped_and_the_tracking_message_says_so() {
+    let ctx = TestContext::new().await;
+    let services = services().await;
+    let task = slack_envelope(Command::Ask);
+    Mock::given(method("POST"))
+        .and(path("/api/v1/slack/messages"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"channel": "C42", "ts": "2.5"})),
+        )
+        .mount(&services)
+        .await;
+    let fake = FakeCli {
+        completion_file: Some(ctx.path("completions")),
+        ..succeeding(&ctx)
+    };
+    let cli = cli(&ctx, "claude", fake);
+    ctx.queue
+        .request_cancel(&task.task_id, "test")
+        .await
+        .unwrap();
+    ctx.enqueue(&task).await;
+    let _worker = spawn_worker(&ctx, &services, &cli, &[]).await;
+    ctx.wait_for_status(&task.task_id, "cancelled", Duration::from_secs(20))
+        .await;
+
+    assert!(!ctx.path("completions").exists(), "the agent never ran");
+    let seen = requests(&services).await;
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_task_call(&seen[0], &task);
+    let text = body(&seen[0])["text"].as_str().unwrap().to_owned();
+    assert!(text.contains("🛑 Cancelled"), "{text}");
+}
+
+#[tokio::test]
+async fn a_pull_request_review_gets_its_diff_and_runs_without_a_clone_when_git_access_is_refused() {
+    let ctx = TestContext::new().await;
+    let services = services().await;
+    let mut task = envelope(Command::Review, Priority::Normal);
+    task.source.number = Some(14);
+    task.source.is_pull_request = Some(true);
+    task.conversation_key = TaskEnvelope::github_conversation("octo/repo", 14);
+    let now = chrono::Utc::now();
+    Mock::given(method("POST"))
+        .and(path("/api/v1/github/repos/octo/repo/git-access"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"code": "not_found", "message": "the App is not installed on octo/repo", "details": null})))
+        .mount(&services)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/github/repos/octo/repo/issues/14"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(IssueWithComments {
+            issue: Issue {
+                number: 14,
+                title: "Retry the upload".into(),
+                body: Some("Adds a retry around the S3 upload.".into()),
+                state: "open".into(),
+                html_url: "https://github.com/octo/repo/pull/14".into(),
+                user: user("octocat"),
+                labels: vec![],
+                is_pull_request: true,
+                comments: 0,
+                created_at: now,
+                updated_at: now,
+            },
+            comments: vec![],
+            comments_truncated: false,
+        }))
+        .mount(&services)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/github/repos/octo/repo/pulls/14/diff"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"diff": "diff --git a/upload.py b/upload.py\n+    for attempt in range(3):\n"}),
+        ))
+        .mount(&services)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/github/repos/octo/repo/issues/14/comments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 777, "body": "…"})))
+        .mount(&services)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/api/v1/github/repos/octo/repo/issues/comments/777"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 777, "body": "…"})))
+        .mount(&services)
+        .await;
+    let cli = cli(&ctx, "claude", succeeding(&ctx));
+    let _worker = spawn_worker(&ctx, &services, &cli, &[]).await;
+    ctx.enqueue(&task).await;
+    ctx.wait_for_status(&task.task_id, "succeeded", Duration::from_secs(20))
+        .await;
+
+    let prompt = prompt(&ctx);
+    assert!(prompt.contains("+    for attempt in range(3):"), "{prompt}");
+    assert!(
+        prompt.contains("Adds a retry around the S3 upload."),
+        "{prompt}"
+    );
+    assert!(prompt.contains("not cloned"), "{prompt}");
+    let seen = requests(&services).await;
+    for request in &seen {
+        assert_task_call(request, &task);
+    }
+    assert!(
+        seen.iter().all(|r| r.method.as_str() != "DELETE"),
+        "no token was issued, none is revoked"
+    );
+    assert!(
+        ctx.types(&task.task_id, LogFile::MicroservicesFlow)
+            .contains(&"git_access_unavailable".to_owned())
+    );
+}
