@@ -248,13 +248,14 @@ impl TaskQueue {
             "requeued",
             json!({ "requested_by": requested_by, "run": envelope.run, "previous_status": metadata.status }),
         )?;
-        self.enqueue(&envelope, None).await?;
+        // Before the XADD, so a fast worker's `dequeued` always follows it.
         logs.append(
             task_id,
             LogFile::QueueFlow,
             "queued",
             json!({ "stream": self.keys.task_stream(envelope.priority), "run": envelope.run, "priority": envelope.priority }),
         )?;
+        self.enqueue(&envelope, None).await?;
         Ok(envelope)
     }
 

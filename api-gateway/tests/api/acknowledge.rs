@@ -375,6 +375,12 @@ async fn queued_is_logged_before_a_worker_can_take_the_task() {
         let entry = &reply.keys[0].ids[0];
         let raw: String = entry.get("envelope").unwrap();
         let envelope = contracts::TaskEnvelope::decode(raw.as_bytes()).unwrap();
+        let seen_at_dequeue = std::fs::read_to_string(
+            writer
+                .task_dir(&envelope.task_id)
+                .join(LogFile::QueueFlow.file_name()),
+        )
+        .unwrap_or_default();
         writer
             .append(
                 &envelope.task_id,
@@ -383,7 +389,7 @@ async fn queued_is_logged_before_a_worker_can_take_the_task() {
                 json!({"worker": "w1"}),
             )
             .unwrap();
-        envelope.task_id
+        (envelope.task_id, seen_at_dequeue)
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
 
@@ -395,7 +401,12 @@ async fn queued_is_logged_before_a_worker_can_take_the_task() {
         .await;
 
     let task_id = answer.task_id();
-    assert_eq!(blocked.join().unwrap(), task_id);
+    let (dequeued, seen_at_dequeue) = blocked.join().unwrap();
+    assert_eq!(dequeued, task_id);
+    assert!(
+        seen_at_dequeue.contains("\"queued\""),
+        "the worker took the task before `queued` was logged"
+    );
     let kinds: Vec<Value> = app
         .log_lines(&task_id, LogFile::QueueFlow)
         .into_iter()
