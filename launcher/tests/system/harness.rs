@@ -140,6 +140,10 @@ impl System {
         self.url(self.topology.ports.dashboard)
     }
 
+    pub fn fake_providers(&self) -> String {
+        self.topology.fake_providers_url()
+    }
+
     pub fn task_dir(&self, task_id: &str) -> PathBuf {
         self.topology.data_dir.join("logs/tasks").join(task_id)
     }
@@ -180,6 +184,27 @@ impl System {
             .expect("the dashboard answers");
         let status = response.status();
         (status, response.json().await.unwrap_or_default())
+    }
+
+    /// The fake providers' recorded requests of one provider, oldest first.
+    pub async fn recorded_requests(&self, provider: &str) -> Vec<Value> {
+        self.http
+            .get(format!(
+                "{}/_fake/requests?provider={provider}",
+                self.fake_providers()
+            ))
+            .send()
+            .await
+            .expect("fake providers answer")
+            .json::<Value>()
+            .await
+            .ok()
+            .and_then(|v| {
+                v.as_array()
+                    .cloned()
+                    .or_else(|| v["requests"].as_array().cloned())
+            })
+            .unwrap_or_default()
     }
 
     /// SIGKILL one agent replica (`index` 0 is the first).

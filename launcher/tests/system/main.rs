@@ -1,6 +1,7 @@
 //! The whole trip across separate processes: signed webhook → gateway → Redis → agent worker →
 //! task log → dashboard, for every provider; and a worker killed mid-task.
 
+mod close_the_loop;
 mod harness;
 
 use std::time::Duration;
@@ -11,7 +12,7 @@ use serde_json::Value;
 
 const TRIP_TIMEOUT: Duration = Duration::from_secs(90);
 
-const SAMPLES: [(&str, &str); 4] = [
+pub const SAMPLES: [(&str, &str); 4] = [
     ("github", "issue-comment"),
     ("slack", "app-mention"),
     ("jira", "comment-created"),
@@ -39,7 +40,7 @@ fn in_order(actual: &[String], expected: &[&str]) -> bool {
     expected.iter().all(|want| rest.any(|got| got == want))
 }
 
-async fn wait_for_status(system: &System, task_id: &str, wanted: &str) -> Value {
+pub async fn wait_for_status(system: &System, task_id: &str, wanted: &str) -> Value {
     eventually(
         TRIP_TIMEOUT,
         &format!("{task_id} to be {wanted}"),
