@@ -1,5 +1,5 @@
 //! The whole trip across separate processes: signed webhook → gateway → Redis → agent worker →
-//! task log → dashboard, for every provider; and a worker killed mid-task.
+//! provider services → task log (all seven files) → dashboard, for every provider; and a worker killed mid-task.
 
 mod close_the_loop;
 mod harness;
@@ -84,6 +84,7 @@ async fn every_provider_trip_ends_succeeded_in_the_dashboard_with_its_whole_trai
             "02-webhook-flow.jsonl",
             "03-queue-flow.jsonl",
             "04-agent-output.jsonl",
+            "05-microservices-flow.jsonl",
             "06-final-result.json",
         ] {
             assert!(
