@@ -233,6 +233,7 @@ impl Executor {
         let summarizing = SummarizingSink {
             inner: sink,
             summary: summary.clone(),
+            redactor: &self.redactor,
         };
         let ran = CancellationToken::new();
         let (result, ()) = tokio::join!(
@@ -423,7 +424,11 @@ impl Executor {
             "branch_pushed",
             json!({ "repo": repo, "branch": branch, "base": base }),
         );
-        let body = pull_request_body(envelope, run, &follow.task_link(&envelope.task_id));
+        let body = self.redactor.redact_text(&pull_request_body(
+            envelope,
+            run,
+            &follow.task_link(&envelope.task_id),
+        ));
         let call = ServiceCall::new(
             Provider::Github,
             Method::POST,

@@ -16,6 +16,7 @@ use service_kit::trace_context::TraceContext;
 use service_kit::tracking::{Tracker, TrackingError};
 
 use crate::execution::TaskRun;
+use crate::redact::Redactor;
 use crate::runner::{EventSink, RunStatus};
 
 /// Room kept for the answer's header and footer when the result text is cut to the provider's limit.
@@ -63,7 +64,14 @@ impl FollowUp {
     /// Shows the final answer, retrying with backoff for `AGENT_ANSWER_RETRY_FOR` while the provider service
     /// cannot take it. Every try carries the same idempotency key (the step and the run), so the answer is
     /// posted once however often it is tried, by this worker or by one that reclaimed the task.
-    pub async fn answer(&self, envelope: &TaskEnvelope, text: &str, step: &str) -> bool {
+    /// `on_pending` is told each failed try (the error), e.g. to say so in the task's status.
+    pub async fn answer(
+        &self,
+        envelope: &TaskEnvelope,
+        text: &str,
+        step: &str,
+        on_pending: impl Fn(&str),
+    ) -> bool {
         let task_id = &envelope.task_id;
         let started = Instant::now();
         let mut wait = FIRST_ANSWER_RETRY;
@@ -111,6 +119,7 @@ impl FollowUp {
                 fields.clone(),
             );
             self.log(task_id, LogFile::QueueFlow, "answer_pending", fields);
+            on_pending(&error.to_string());
             tokio::time::sleep(next).await;
             wait = (wait * 2).min(LONGEST_ANSWER_RETRY);
         }
@@ -274,7 +283,7 @@ fn one_line(text: &str, limit: usize) -> String {
 pub struct LiveSummary(Arc<Mutex<Option<String>>>);
 
 impl LiveSummary {
-    pub fn observe(&self, kind: &str, fields: &Value) {
+    pub fn observe(&self, kind: &str, fields: &Value, redactor: &Redactor) {
         let summary = match kind {
             output_types::TOOL_CALL => {
                 let name = fields["name"].as_str().unwrap_or("a tool");
@@ -299,7 +308,7 @@ impl LiveSummary {
             },
             _ => return,
         };
-        *self.0.lock().expect("summary lock") = Some(summary);
+        *self.0.lock().expect("summary lock") = Some(redactor.redact_text(&summary));
     }
 
     pub fn latest(&self) -> Option<String> {
@@ -307,15 +316,16 @@ impl LiveSummary {
     }
 }
 
-/// Passes events on to the task log and keeps the live summary.
+/// Passes events on to the task log and keeps the live summary (redacted: it is shown to people).
 pub struct SummarizingSink<'a> {
     pub inner: &'a dyn EventSink,
     pub summary: LiveSummary,
+    pub redactor: &'a Redactor,
 }
 
 impl EventSink for SummarizingSink<'_> {
     fn emit(&self, kind: &str, fields: Value) {
-        self.summary.observe(kind, &fields);
+        self.summary.observe(kind, &fields, self.redactor);
         self.inner.emit(kind, fields);
     }
 }

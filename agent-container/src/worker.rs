@@ -417,7 +417,10 @@ impl Worker {
             return;
         };
         let link = follow.task_link(&envelope.task_id);
-        let text = follow::final_text(envelope, status, attempt, run, &link);
+        let text = self
+            .executor
+            .redactor
+            .redact_text(&follow::final_text(envelope, status, attempt, run, &link));
         let token = CancellationToken::new();
         let keeper = self.keep_lease(
             delivery,
@@ -429,7 +432,18 @@ impl Worker {
         tokio::join!(
             async {
                 follow
-                    .answer(envelope, &text, follow::final_step(status))
+                    .answer(envelope, &text, follow::final_step(status), |error| {
+                        self.write_metadata(
+                            envelope,
+                            TaskStatus::Running,
+                            attempt,
+                            Some(self.worker_id()),
+                            Some(format!(
+                                "{} (the final answer is not posted yet: {error}; retrying)",
+                                status.as_str()
+                            )),
+                        );
+                    })
                     .await;
                 token.cancel();
             },

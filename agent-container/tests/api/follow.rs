@@ -24,6 +24,8 @@ use crate::helpers::{
 
 const SERVICE_TOKEN: &str = "svc-agent-token-for-tests-7c1d";
 const DASHBOARD: &str = "https://dash.example.test";
+/// A token-shaped string an agent echoes: never shown to people.
+const LEAKY_TOKEN: &str = "ghp_LeakyTokenInAMessage0123456789abcd";
 
 /// The four provider services, all answered by one wiremock server (their paths do not overlap).
 async fn services() -> MockServer {
@@ -412,7 +414,7 @@ async fn progress_updates_are_rate_limited_and_the_sentry_trace_is_in_the_prompt
         .await;
     let chatty: Vec<String> = (0..30)
         .map(|n| {
-            json!({"type": "assistant", "message": {"id": format!("m{n}"), "type": "message", "role": "assistant", "content": [{"type": "text", "text": format!("step {n} of the investigation")}]}, "session_id": "s"}).to_string()
+            json!({"type": "assistant", "message": {"id": format!("m{n}"), "type": "message", "role": "assistant", "content": [{"type": "text", "text": format!("step {n} of the investigation with {LEAKY_TOKEN}")}]}, "session_id": "s"}).to_string()
         })
         .collect();
     let fake = FakeCli {
@@ -443,6 +445,13 @@ async fn progress_updates_are_rate_limited_and_the_sentry_trace_is_in_the_prompt
     );
     let first = body(&progress[0])["text"].as_str().unwrap().to_owned();
     assert!(first.contains("Now: step"), "{first}");
+    for update in &progress {
+        let text = body(update)["text"].as_str().unwrap().to_owned();
+        assert!(
+            !text.contains(LEAKY_TOKEN) && text.contains("[REDACTED]"),
+            "{text}"
+        );
+    }
     let prompt = prompt(&ctx);
     assert!(
         prompt.contains("billing/invoice.py:42 in total"),
