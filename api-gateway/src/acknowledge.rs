@@ -7,6 +7,7 @@
 use contracts::{LogFile, Provider, TaskEnvelope};
 use serde_json::{Value, json};
 use service_kit::trace_context::TraceContext;
+use service_kit::tracking::TrackingError;
 
 use crate::state::{AppState, SERVICE_NAME};
 use crate::telemetry;
@@ -70,6 +71,11 @@ async fn react(state: &AppState, envelope: &TaskEnvelope, trace: &TraceContext) 
         Ok(false) => {
             telemetry::record_acknowledgement(provider, "reaction", "not_applicable");
             json!({ "outcome": "not_applicable" })
+        }
+        // A Slack slash command leaves no message to react to.
+        Err(TrackingError::NoPlace(missing)) => {
+            telemetry::record_acknowledgement(provider, "reaction", "not_applicable");
+            json!({ "outcome": "not_applicable", "missing": missing })
         }
         Err(error) => {
             telemetry::record_acknowledgement(provider, "reaction", "failed");

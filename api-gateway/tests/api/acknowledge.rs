@@ -414,3 +414,51 @@ async fn queued_is_logged_before_a_worker_can_take_the_task() {
         .collect();
     assert_eq!(kinds, [json!("queued"), json!("dequeued")]);
 }
+
+#[tokio::test]
+async fn a_slack_slash_command_gets_a_message_in_its_channel_and_no_reaction() {
+    let (app, services) = spawn_app_with_services(|_| {}).await;
+    expect_call(
+        &services.slack,
+        "POST",
+        "/api/v1/slack/reactions",
+        200,
+        json!({}),
+        0,
+    )
+    .await;
+    expect_call(
+        &services.slack,
+        "POST",
+        "/api/v1/slack/messages",
+        201,
+        json!({"channel": "C9", "ts": "1700000002.000300"}),
+        1,
+    )
+    .await;
+    let form = "team_id=T1&channel_id=C9&user_id=U7&user_name=ada&command=%2Fagent\
+                &text=ask+what+changed&trigger_id=1334.7384.8088";
+
+    let answer = app
+        .send(&crate::helpers::slack_raw(
+            form.as_bytes().to_vec(),
+            "application/x-www-form-urlencoded",
+            chrono::Utc::now().timestamp(),
+        ))
+        .await;
+
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let task_id = answer.task_id();
+    let logged = immediate_response(&app, &task_id).await;
+    assert_eq!(logged["reaction"]["outcome"], "not_applicable", "{logged}");
+    let message = the_request(
+        &services.slack,
+        "/api/v1/slack/messages",
+        &task_id,
+        "0:tracking-post",
+    )
+    .await;
+    assert_eq!(message["channel"], "C9");
+    assert!(message.get("thread_ts").is_none(), "{message}");
+    services.slack.verify().await;
+}
