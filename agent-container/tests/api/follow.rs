@@ -977,3 +977,58 @@ async fn a_pull_request_review_gets_its_diff_and_runs_without_a_clone_when_git_a
             .contains(&"git_access_unavailable".to_owned())
     );
 }
+
+#[tokio::test]
+async fn a_task_that_keeps_crashing_is_answered_with_how_often() {
+    let ctx = TestContext::new().await;
+    let services = services().await;
+    let task = slack_envelope(Command::Ask);
+    Mock::given(method("POST"))
+        .and(path("/api/v1/slack/messages"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"channel": "C42", "ts": "3.5"})),
+        )
+        .mount(&services)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v1/slack/messages/C42/3.5"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"channel": "C42", "ts": "3.5"})),
+        )
+        .mount(&services)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"code": "not_found", "message": "no", "details": null})),
+        )
+        .mount(&services)
+        .await;
+    // The stream stops short: the process crashed, worth another attempt each time.
+    let fake = FakeCli {
+        final_lines: vec![],
+        exit_code: 137,
+        stderr: "Segmentation fault".into(),
+        ..succeeding(&ctx)
+    };
+    let cli = cli(&ctx, "claude", fake);
+    let _worker = spawn_worker(&ctx, &services, &cli, &[("MAX_ATTEMPTS", "2")]).await;
+    ctx.enqueue(&task).await;
+    ctx.wait_for_status(&task.task_id, "dead_lettered", Duration::from_secs(30))
+        .await;
+
+    let id = task.task_id.to_string();
+    let seen = requests(&services).await;
+    let failed: Vec<&Request> = seen
+        .iter()
+        .filter(|r| header_of(r, "idempotency-key").unwrap() == format!("{id}:1:tracking-failed"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{seen:?}");
+    let text = body(failed[0])["text"].as_str().unwrap().to_owned();
+    assert!(
+        text.contains("it crashed 2 times and was given up"),
+        "{text}"
+    );
+    let posts = seen.iter().filter(|r| r.method.as_str() == "POST").count();
+    assert_eq!(posts, 1, "one tracking message across both attempts");
+}
