@@ -146,7 +146,9 @@ pub fn start(spec: &ServiceSpec, bin_dir: &Path, log_dir: &Path) -> anyhow::Resu
         .stdout(log.try_clone()?)
         .stderr(log)
         // Their own process group: Ctrl-C reaches only agw, which stops them in order.
-        .process_group(0);
+        .process_group(0)
+        // A panicking caller (a failing system test) must not leave services behind.
+        .kill_on_drop(true);
     let child = command.spawn().with_context(|| {
         format!(
             "could not start {} (is it built? {})",
