@@ -16,6 +16,8 @@ pub mod redis;
 pub mod server;
 pub mod service_client;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod trace_context;
 pub mod tracking;
 pub mod vault;

@@ -1,0 +1,124 @@
+//! What the provider services' integration tests share (feature `testing`, which they enable in their
+//! dev-dependencies): the callers' and admin tokens, isolated [`ProviderSettings`], an HTTP client for the
+//! spawned app, and readers of what a wiremock provider received.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::caller_auth::CallerTokens;
+use crate::configuration::CommonSettings;
+use crate::http_client::UpstreamSettings;
+use crate::provider_service::ProviderSettings;
+use crate::vault::{EncryptionKey, KeyRing};
+
+pub const GATEWAY_TOKEN: &str = "gateway-token-0123456789";
+pub const AGENT_TOKEN: &str = "agent-token-0123456789";
+pub const DASHBOARD_TOKEN: &str = "dashboard-token-0123456789";
+pub const ADMIN_TOKEN: &str = "admin-token-0123456789";
+pub const CALLER_TOKENS: &str = "gateway:gateway-token-0123456789,agent:agent-token-0123456789,dashboard:dashboard-token-0123456789";
+
+/// Settings for one test of `service`: port 0, its own Redis key prefix and credentials key, task logs
+/// and the SQLite database ([`database_path`]) in `dir`, retries fast.
+pub fn provider_settings(service: &str, dir: &Path) -> ProviderSettings {
+    ProviderSettings {
+        common: CommonSettings {
+            bind_addr: "127.0.0.1:0".parse().expect("a socket address"),
+            redis_url: "redis://127.0.0.1:6379".to_owned(),
+            redis_key_prefix: format!("test:{:032x}:", rand::random::<u128>()),
+            task_logs_dir: dir.join("logs"),
+        },
+        caller_tokens: CallerTokens::parse("CALLER_TOKENS", CALLER_TOKENS)
+            .expect("the test tokens parse"),
+        admin_token: Some(ADMIN_TOKEN.to_owned()),
+        credentials_keys: KeyRing::new(
+            EncryptionKey::from_bytes(&rand::random::<[u8; 32]>()),
+            vec![],
+        ),
+        database_url: format!("sqlite://{}", database_path(service, dir).display()),
+        upstream: UpstreamSettings {
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(5),
+            max_attempts: 4,
+            backoff: Duration::from_millis(20),
+        },
+        call_deadline: Duration::from_secs(10),
+        idempotency_ttl: Duration::from_secs(600),
+    }
+}
+
+/// Where [`provider_settings`] puts `service`'s credential database.
+pub fn database_path(service: &str, dir: &Path) -> PathBuf {
+    dir.join(format!("{service}.db"))
+}
+
+/// Speaks HTTP to the app a test spawned.
+pub struct TestClient {
+    pub address: String,
+    pub http: reqwest::Client,
+}
+
+impl TestClient {
+    /// A client of the app listening on `port` of 127.0.0.1.
+    pub fn new(port: u16) -> Self {
+        Self {
+            address: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("the app answers")
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("the app answers")
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the app answers")
+    }
+}
+
+/// An answer's status and JSON body, for one-line assertions.
+pub async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+/// The header the provider saw on a request.
+pub fn header(request: &wiremock::Request, name: &str) -> String {
+    request
+        .headers
+        .get(name)
+        .map(|v| v.to_str().expect("a text header").to_owned())
+        .unwrap_or_default()
+}
+
+/// The JSON body the provider received.
+pub fn json_body(request: &wiremock::Request) -> Value {
+    serde_json::from_slice(&request.body).expect("a JSON body")
+}
