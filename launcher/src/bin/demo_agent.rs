@@ -35,15 +35,19 @@ fn main() {
                 .collect()
         })
         .unwrap_or_default();
-    let first_line = prompt
+    // The worker's prompt carries the user's words on its `Request: ...` line.
+    let request = prompt
         .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("(empty prompt)");
+        .find(|l| l.starts_with("Request:"))
+        .or_else(|| prompt.lines().find(|l| !l.trim().is_empty()))
+        .unwrap_or("(empty prompt)")
+        .trim_start_matches("Request:")
+        .trim();
     let answer = format!(
         "**Demo agent** (scripted, no AI model was called).\n\nI received this request: \"{}\".\n\n\
          The workspace holds {} entries{}. Configure `AGENT_RUNNER=claude` with a real Claude Code CLI \
          and `ANTHROPIC_API_KEY` to get a real answer.",
-        first_line.chars().take(200).collect::<String>(),
+        request.chars().take(200).collect::<String>(),
         listing.len(),
         if listing.is_empty() {
             String::new()
