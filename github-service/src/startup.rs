@@ -1,14 +1,10 @@
 //! Building the application: vault, GitHub client, routes, OpenAPI; binding; serving until shutdown.
 
 use anyhow::Context;
-use axum::Router;
 use service_kit::http_client::UpstreamClient;
-use service_kit::ops;
-use service_kit::provider_service::ProviderPlumbing;
-use tokio::net::TcpListener;
+use service_kit::provider_service::{BearerSchemes, ProviderApplication, ProviderPlumbing};
 use tokio_util::sync::CancellationToken;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::configuration::{SERVICE_NAME, Settings};
@@ -43,46 +39,7 @@ const GIT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120
 )]
 struct ApiDoc;
 
-struct BearerSchemes;
-
-impl Modify for BearerSchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        for name in ["caller_token", "admin_token"] {
-            components.add_security_scheme(
-                name,
-                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-            );
-        }
-    }
-}
-
-/// The API routes (callers) and the admin routes, unlayered, and the OpenAPI document of both.
-pub fn routes(state: AppState) -> (Router, Router, utoipa::openapi::OpenApi) {
-    let (callers, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(routes::issues::router())
-        .merge(routes::comments::router())
-        .merge(routes::reactions::router())
-        .merge(routes::pulls::router())
-        .merge(routes::branches::router())
-        .merge(routes::permissions::router())
-        .with_state(state.clone())
-        .split_for_parts();
-    let (admin, admin_doc) = OpenApiRouter::new()
-        .merge(routes::admin::router())
-        .with_state(state)
-        .split_for_parts();
-    openapi.merge(admin_doc);
-    ops::document_ops(&mut openapi);
-    (callers, admin, openapi)
-}
-
-pub struct Application {
-    port: u16,
-    listener: TcpListener,
-    router: Router,
-    shutdown: CancellationToken,
-}
+pub struct Application(ProviderApplication);
 
 impl Application {
     /// Builds everything and binds `BIND_ADDR` (port 0: any free port). Neither Redis nor the database
@@ -113,53 +70,46 @@ impl Application {
             plumbing.vault.clone(),
             git,
         );
-        let (callers, admin, mut openapi) = routes(state.clone());
+        let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+            .merge(routes::issues::router())
+            .merge(routes::comments::router())
+            .merge(routes::reactions::router())
+            .merge(routes::pulls::router())
+            .merge(routes::branches::router())
+            .merge(routes::permissions::router())
+            .with_state(state.clone());
+        let admin = OpenApiRouter::new()
+            .merge(routes::admin::router())
+            .with_state(state.clone());
         let (git_access, git_access_doc) = OpenApiRouter::new()
             .merge(routes::git_access::router())
             .with_state(state.clone())
             .split_for_parts();
-        openapi.merge(git_access_doc);
-        let router = plumbing
-            .api_layers(callers)
-            .merge(plumbing.admin_layers(admin))
-            .merge(routes::git_access::layered(git_access, &plumbing))
-            .merge(crate::git_proxy::router(state))
-            .merge(ops::router(
-                SERVICE_NAME,
-                plumbing.readiness_checks(),
-                openapi,
-            ))
-            .fallback(service_kit::error::not_found_fallback);
-        let bind_addr = settings.provider.common.bind_addr;
-        let listener = service_kit::server::bind(bind_addr)
-            .await
-            .with_context(|| format!("binding {bind_addr}"))?;
-        let port = listener.local_addr()?.port();
-        Ok(Self {
-            port,
-            listener,
-            router,
-            shutdown: CancellationToken::new(),
-        })
+        let own = routes::git_access::layered(git_access, &plumbing)
+            .merge(crate::git_proxy::router(state));
+        let application = ProviderApplication::build_with_routes(
+            SERVICE_NAME,
+            &plumbing,
+            settings.provider.common.bind_addr,
+            api,
+            admin,
+            Some((own, git_access_doc)),
+        )
+        .await?;
+        Ok(Self(application))
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.0.port()
     }
 
     /// A token that stops the server (requests in flight finish) when cancelled.
     pub fn shutdown_token(&self) -> CancellationToken {
-        self.shutdown.clone()
+        self.0.shutdown_token()
     }
 
     /// Serves until SIGTERM, Ctrl-C or [`shutdown_token`](Self::shutdown_token) is cancelled.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let shutdown = self.shutdown.clone();
-        let signal = service_kit::server::shutdown_token();
-        tokio::spawn(async move {
-            signal.cancelled().await;
-            shutdown.cancel();
-        });
-        service_kit::server::serve(self.listener, self.router, self.shutdown).await
+        self.0.run_until_stopped().await
     }
 }

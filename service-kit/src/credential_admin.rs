@@ -40,8 +40,8 @@ pub struct CredentialAdmin {
 }
 
 impl CredentialAdmin {
-    /// The unlayered admin routes and their OpenAPI document.
-    pub fn routes(self) -> (axum::Router, utoipa::openapi::OpenApi) {
+    /// The unlayered admin routes, with their OpenAPI document.
+    pub fn routes(self) -> OpenApiRouter {
         let prefix = format!("/api/v1/{}", self.provider_path);
         let summary = format!(
             "Replace a credential; the next call to {} uses it. Answers its metadata, never the value.",
@@ -53,16 +53,16 @@ impl CredentialAdmin {
             .map(|name| format!("`{name}`"))
             .collect::<Vec<_>>()
             .join(" or ");
-        let (router, mut openapi) = OpenApiRouter::new()
+        let mut router = OpenApiRouter::new()
             .nest(
                 &prefix,
                 OpenApiRouter::new()
                     .routes(routes!(list_credentials))
                     .routes(routes!(rotate_credential)),
             )
-            .with_state(self)
-            .split_for_parts();
-        if let Some(rotate) = openapi
+            .with_state(self);
+        if let Some(rotate) = router
+            .get_openapi_mut()
             .paths
             .paths
             .get_mut(&format!("{prefix}/admin/credentials/{{name}}"))
@@ -70,7 +70,7 @@ impl CredentialAdmin {
         {
             describe_rotation(rotate, summary, names);
         }
-        (router, openapi)
+        router
     }
 }
 

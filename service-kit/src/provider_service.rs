@@ -206,13 +206,31 @@ impl ProviderApplication {
         api: OpenApiRouter,
         admin: CredentialAdmin,
     ) -> Result<Self, BindError> {
+        Self::build_with_routes(service, plumbing, bind_addr, api, admin.routes(), None).await
+    }
+
+    /// [`build`](Self::build) for a service whose admin routes are its own, and with routes it layers
+    /// itself (`own`: the router and its OpenAPI document), merged as they are.
+    pub async fn build_with_routes(
+        service: &'static str,
+        plumbing: &ProviderPlumbing,
+        bind_addr: SocketAddr,
+        api: OpenApiRouter,
+        admin: OpenApiRouter,
+        own: Option<(Router, utoipa::openapi::OpenApi)>,
+    ) -> Result<Self, BindError> {
         let (callers, mut openapi) = api.split_for_parts();
-        let (admin, admin_doc) = admin.routes();
+        let (admin, admin_doc) = admin.split_for_parts();
         openapi.merge(admin_doc);
+        let (own, own_doc) = own.unzip();
+        if let Some(own_doc) = own_doc {
+            openapi.merge(own_doc);
+        }
         crate::ops::document_ops(&mut openapi);
         let router = plumbing
             .api_layers(callers)
             .merge(plumbing.admin_layers(admin))
+            .merge(own.unwrap_or_default())
             .merge(crate::ops::router(
                 service,
                 plumbing.readiness_checks(),
