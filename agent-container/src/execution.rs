@@ -8,8 +8,9 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use contracts::agent::output_types;
+use contracts::events::TaskStatus;
 use contracts::github::{GitAccess, GitAccessRevoked, PullRequest};
-use contracts::task_log::{LogFile, TaskLogWriter, WorkspaceChanges};
+use contracts::task_log::{FinalResult, LogFile, TaskLogWriter, WorkspaceChanges};
 use contracts::tracking::fit_to_limit;
 use contracts::{Command, Provider, TaskEnvelope, TaskId};
 use reqwest::Method;
@@ -60,6 +61,34 @@ pub struct TaskRun {
     pub refused: Option<String>,
     /// Something the person should know besides the result (e.g. the changes could not be pushed).
     pub note: Option<String>,
+}
+
+impl TaskRun {
+    /// A run as `06-final-result.json` recorded it (to finish a task whose worker died after recording it).
+    pub fn from_final_result(ended: &FinalResult) -> Self {
+        let status = match ended.status {
+            TaskStatus::Succeeded => RunStatus::Succeeded,
+            TaskStatus::Cancelled => RunStatus::Cancelled,
+            TaskStatus::DeadLettered => RunStatus::ProcessFailed,
+            _ => RunStatus::AgentFailed,
+        };
+        let mut result = RunResult::new(status, Duration::from_millis(ended.duration_ms));
+        result.result_text = ended.result_text.clone();
+        result.error = ended.error.clone();
+        result.cost_usd = ended.cost_usd;
+        result.input_tokens = ended.input_tokens;
+        result.output_tokens = ended.output_tokens;
+        result.session_id = ended.session_id.clone();
+        result.model = ended.model.clone();
+        TaskRun {
+            result,
+            model: None,
+            changes: ended.changes.clone(),
+            pull_request: ended.links.first().cloned(),
+            refused: None,
+            note: None,
+        }
+    }
 }
 
 pub struct Executor {

@@ -248,6 +248,27 @@ impl Worker {
             .await;
             return None;
         }
+        if let Some(ended) = self.ended_run(delivery, &envelope) {
+            // The run ended and was recorded, but its worker died before the answer was shown and the task
+            // settled: finish that (same idempotency keys), never run the agent again.
+            self.log_queue(
+                &task_id,
+                "resumed",
+                json!({ "worker": self.worker_id(), "status": ended.status, "reason": "the run had ended; only its answer and settlement were left" }),
+            );
+            let run = TaskRun::from_final_result(&ended);
+            match ended.status {
+                TaskStatus::DeadLettered => {
+                    self.dead_letter(delivery, &envelope, ended.attempts, &run)
+                        .await
+                }
+                status => {
+                    self.finish(delivery, &envelope, ended.attempts, status, &run)
+                        .await
+                }
+            }
+            return None;
+        }
         if attempt > self.settings.max_attempts {
             let error = format!(
                 "delivered {attempt} times (MAX_ATTEMPTS {}) without finishing: its worker stopped each time{}",
@@ -348,6 +369,14 @@ impl Worker {
             None => self.settle_run(delivery, &envelope, attempt, &run).await,
         }
         Some(runner_time)
+    }
+
+    /// The recorded end of this very run, when a reclaimed delivery's run had already ended.
+    fn ended_run(&self, delivery: &Delivery, envelope: &TaskEnvelope) -> Option<FinalResult> {
+        delivery.reclaimed.as_ref()?;
+        let raw = std::fs::read(self.logs.path(&envelope.task_id, LogFile::FinalResult)).ok()?;
+        let ended: FinalResult = serde_json::from_slice(&raw).ok()?;
+        (ended.run == envelope.run && ended.status != TaskStatus::Queued).then_some(ended)
     }
 
     /// Claims the conversation for the task; when another task of it is still running, puts the envelope back

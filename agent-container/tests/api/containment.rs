@@ -128,12 +128,20 @@ async fn a_task_cancelled_while_queued_is_skipped() {
         ["queued", "dequeued", "skipped"]
     );
     assert!(!ctx.path("argv.json").exists(), "the agent never ran");
-    let statuses: Vec<TaskStatus> = ctx
-        .events(&task.task_id)
-        .await
-        .iter()
-        .map(|e| e.status)
-        .collect();
+    // metadata.json is written just before the settlement publishes the event.
+    let mut statuses = Vec::new();
+    for _ in 0..100 {
+        statuses = ctx
+            .events(&task.task_id)
+            .await
+            .iter()
+            .map(|e| e.status)
+            .collect();
+        if statuses.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(statuses, [TaskStatus::Queued, TaskStatus::Cancelled]);
 }
 

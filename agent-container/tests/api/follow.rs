@@ -1032,3 +1032,100 @@ async fn a_task_that_keeps_crashing_is_answered_with_how_often() {
     let posts = seen.iter().filter(|r| r.method.as_str() == "POST").count();
     assert_eq!(posts, 1, "one tracking message across both attempts");
 }
+
+#[tokio::test]
+async fn a_worker_killed_while_its_answer_is_pending_is_resumed_without_running_the_agent_again() {
+    let ctx = TestContext::new().await;
+    let services = services().await;
+    let task = slack_envelope(Command::Ask);
+    let message = TrackingMessage::Slack {
+        channel: "C42".into(),
+        ts: "4.5".into(),
+    };
+    let mut redis = ctx.redis().await;
+    let _: () = redis
+        .set(
+            ctx.keys.tracking_message(&task.task_id),
+            serde_json::to_string(&message).unwrap(),
+        )
+        .await
+        .unwrap();
+    let slack_down = || {
+        Mock::given(method("PUT"))
+            .and(path("/api/v1/slack/messages/C42/4.5"))
+            .and(body_string_contains("Done"))
+            .respond_with(ResponseTemplate::new(503).set_body_json(json!({"code": "upstream_unavailable", "message": "Slack is down", "details": null})))
+            .with_priority(1)
+    };
+    let slack_up = || {
+        Mock::given(method("PUT"))
+            .and(path("/api/v1/slack/messages/C42/4.5"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"channel": "C42", "ts": "4.5"})),
+            )
+            .with_priority(2)
+    };
+    let not_found = || {
+        Mock::given(method("GET")).respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"code": "not_found", "message": "no", "details": null})),
+        )
+    };
+    slack_down().mount(&services).await;
+    slack_up().mount(&services).await;
+    not_found().mount(&services).await;
+    let fake = FakeCli {
+        completion_file: Some(ctx.path("completions")),
+        ..succeeding(&ctx)
+    };
+    let cli = cli(&ctx, "claude", fake);
+    let mut first = spawn_worker(&ctx, &services, &cli, &[]).await;
+    ctx.enqueue(&task).await;
+    wait_for(Duration::from_secs(20), || {
+        ctx.types(&task.task_id, LogFile::QueueFlow)
+            .contains(&"answer_pending".to_owned())
+            .then_some(())
+    })
+    .await
+    .expect("the answer was pending");
+    first.sigkill().await;
+    let refused_key = requests(&services)
+        .await
+        .iter()
+        .filter(|r| body(r)["text"].as_str().unwrap_or("").contains("Done"))
+        .map(|r| header_of(r, "idempotency-key").unwrap())
+        .next_back()
+        .expect("the first worker tried to answer");
+    services.reset().await;
+    slack_up().mount(&services).await;
+    not_found().mount(&services).await;
+    let _second = spawn_worker(&ctx, &services, &cli, &[]).await;
+    ctx.wait_for_status(&task.task_id, "succeeded", Duration::from_secs(30))
+        .await;
+
+    assert_eq!(
+        std::fs::read_to_string(ctx.path("completions")).unwrap(),
+        "completed\n",
+        "the agent ran once"
+    );
+    assert!(
+        ctx.types(&task.task_id, LogFile::QueueFlow)
+            .contains(&"resumed".to_owned())
+    );
+    let id = task.task_id.to_string();
+    let seen = requests(&services).await;
+    let finals: Vec<&Request> = seen
+        .iter()
+        .filter(|r| {
+            r.method.as_str() == "PUT" && body(r)["text"].as_str().unwrap_or("").contains("Done")
+        })
+        .collect();
+    assert_eq!(finals.len(), 1, "{finals:?}");
+    assert_eq!(
+        header_of(finals[0], "idempotency-key").unwrap(),
+        refused_key,
+        "the same key the first worker used"
+    );
+    assert_eq!(refused_key, format!("{id}:1:tracking-final"));
+    assert!(seen.iter().all(|r| r.method.as_str() != "POST"));
+}
