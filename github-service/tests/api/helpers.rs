@@ -1,71 +1,39 @@
 //! Spawning github-service on port 0 against a wiremock GitHub, with its own SQLite database, task-log
 //! directory and Redis key prefix.
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use github_service::configuration::{GithubCredentials, Settings};
 use github_service::git_access::GitAccessSettings;
 use github_service::startup::Application;
 use serde_json::{Value, json};
-use service_kit::caller_auth::CallerTokens;
-use service_kit::configuration::CommonSettings;
-use service_kit::http_client::UpstreamSettings;
-use service_kit::provider_service::ProviderSettings;
-use service_kit::vault::{EncryptionKey, KeyRing};
+use service_kit::testing::{TestClient, database_path, provider_settings};
 use wiremock::MockServer;
 
+pub use service_kit::testing::{
+    ADMIN_TOKEN, AGENT_TOKEN, CALLER_TOKENS, DASHBOARD_TOKEN, GATEWAY_TOKEN, header,
+    status_and_json,
+};
+
 pub const GITHUB_TOKEN: &str = "ghp_testtoken0123456789";
-pub const GATEWAY_TOKEN: &str = "gateway-token-0123456789";
-pub const AGENT_TOKEN: &str = "agent-token-0123456789";
-pub const DASHBOARD_TOKEN: &str = "dashboard-token-0123456789";
-pub const ADMIN_TOKEN: &str = "admin-token-0123456789";
-pub const CALLER_TOKENS: &str = "gateway:gateway-token-0123456789,agent:agent-token-0123456789,dashboard:dashboard-token-0123456789";
 /// The repository every test works on.
 pub const REPO: &str = "/repos/octo-org/hello-world";
 /// The same repository under the service's API.
 pub const API_REPO: &str = "/api/v1/github/repos/octo-org/hello-world";
 
 pub struct TestApp {
-    pub address: String,
-    pub http: reqwest::Client,
+    pub client: TestClient,
     pub github: MockServer,
     pub task_logs_dir: PathBuf,
     pub database_path: PathBuf,
     _dir: tempfile::TempDir,
 }
 
-/// 32 bytes of key material from two UUIDv7s (74 random bits each): enough for a test key.
-pub fn test_key() -> EncryptionKey {
-    let mut key = [0u8; 32];
-    key[..16].copy_from_slice(uuid::Uuid::now_v7().as_bytes());
-    key[16..].copy_from_slice(uuid::Uuid::now_v7().as_bytes());
-    EncryptionKey::from_bytes(&key)
-}
-
 /// Settings for one test: everything isolated, retries fast.
 pub fn test_settings(github_api_url: &str, dir: &Path) -> Settings {
     Settings {
-        provider: ProviderSettings {
-            common: CommonSettings {
-                bind_addr: "127.0.0.1:0".parse().unwrap(),
-                redis_url: "redis://127.0.0.1:6379".to_owned(),
-                redis_key_prefix: format!("test:{}:", uuid::Uuid::now_v7()),
-                task_logs_dir: dir.join("logs"),
-            },
-            caller_tokens: CallerTokens::parse("CALLER_TOKENS", CALLER_TOKENS).unwrap(),
-            admin_token: Some(ADMIN_TOKEN.to_owned()),
-            credentials_keys: KeyRing::new(test_key(), vec![]),
-            database_url: format!("sqlite://{}", dir.join("github-service.db").display()),
-            upstream: UpstreamSettings {
-                connect_timeout: Duration::from_secs(2),
-                request_timeout: Duration::from_secs(5),
-                max_attempts: 4,
-                backoff: Duration::from_millis(20),
-            },
-            call_deadline: Duration::from_secs(10),
-            idempotency_ttl: Duration::from_secs(600),
-        },
+        provider: provider_settings("github-service", dir),
         api_url: github_api_url.to_owned(),
         credentials: GithubCredentials::Token {
             token: GITHUB_TOKEN.to_owned(),
@@ -88,23 +56,26 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     adjust(&mut settings);
     let task_logs_dir = settings.provider.common.task_logs_dir.clone();
     let application = Application::build(settings).await.expect("the app builds");
-    let address = format!("http://127.0.0.1:{}", application.port());
+    let client = TestClient::new(application.port());
     tokio::spawn(application.run_until_stopped());
     TestApp {
-        address,
-        http: reqwest::Client::new(),
+        client,
         github,
         task_logs_dir,
-        database_path: dir.path().join("github-service.db"),
+        database_path: database_path("github-service", dir.path()),
         _dir: dir,
     }
 }
 
-impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
+impl Deref for TestApp {
+    type Target = TestClient;
 
+    fn deref(&self) -> &TestClient {
+        &self.client
+    }
+}
+
+impl TestApp {
     pub async fn send(
         &self,
         method: reqwest::Method,
@@ -119,35 +90,10 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
-    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
-        self.send(reqwest::Method::GET, path, token, None).await
-    }
-
-    pub async fn post(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.send(reqwest::Method::POST, path, token, Some(body))
-            .await
-    }
-
     /// Requests GitHub received, in order.
     pub async fn github_requests(&self) -> Vec<wiremock::Request> {
         self.github.received_requests().await.unwrap_or_default()
     }
-}
-
-/// An answer's status and JSON body, for one-line assertions.
-pub async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let body = response.json().await.unwrap_or(Value::Null);
-    (status, body)
-}
-
-/// A header GitHub saw on a request.
-pub fn header(request: &wiremock::Request, name: &str) -> String {
-    request
-        .headers
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
 }
 
 // --- GitHub's answers, in the shapes of docs.github.com/rest (trimmed to a realistic subset) ---
