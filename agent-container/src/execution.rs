@@ -132,7 +132,11 @@ impl Executor {
         if let Some(follow) = &self.follow {
             let link = follow.task_link(&envelope.task_id);
             follow
-                .show(envelope, &started_text(envelope, &link), "started")
+                .show(
+                    envelope,
+                    &started_text(envelope, &link),
+                    &attempt_step(envelope, "started"),
+                )
                 .await;
         }
         let model = definition.model.clone();
@@ -334,7 +338,7 @@ impl Executor {
                     .show(
                         envelope,
                         &progress_text(envelope, text, &link),
-                        &format!("progress-{updates}"),
+                        &attempt_step(envelope, &format!("progress-{updates}")),
                     )
                     .await;
                 shown = latest;
@@ -507,6 +511,16 @@ impl Executor {
         if succeeded || !self.settings.keep_failed_workspaces {
             workspace.remove();
         }
+    }
+}
+
+/// `step` on the first attempt, `{step}-attempt-{n}` on a later one: a new attempt's updates are new steps (not
+/// the replay of the previous attempt's), while a reclaimed delivery (same attempt) repeats its keys.
+fn attempt_step(envelope: &TaskEnvelope, step: &str) -> String {
+    if envelope.attempt <= 1 {
+        step.to_owned()
+    } else {
+        format!("{step}-attempt-{}", envelope.attempt)
     }
 }
 

@@ -1031,6 +1031,11 @@ async fn a_task_that_keeps_crashing_is_answered_with_how_often() {
     );
     let posts = seen.iter().filter(|r| r.method.as_str() == "POST").count();
     assert_eq!(posts, 1, "one tracking message across both attempts");
+    assert!(
+        seen.iter().any(|r| header_of(r, "idempotency-key").unwrap()
+            == format!("{id}:1:tracking-started-attempt-2")),
+        "the second attempt shows itself as a new step"
+    );
 }
 
 #[tokio::test]
