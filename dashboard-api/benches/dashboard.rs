@@ -418,10 +418,10 @@ async fn list(dir: &Path) {
             },
         ),
         (
-            "repository=octo/repo-7",
-            "limit=50&repository=octo/repo-7".to_owned(),
+            "repository=octo/repo-8",
+            "limit=50&repository=octo/repo-8".to_owned(),
             TaskFilter {
-                scope: Some("octo/repo-7".into()),
+                scope: Some("octo/repo-8".into()),
                 ..Default::default()
             },
         ),

@@ -473,11 +473,10 @@ impl TaskIndex {
                 conditions.push(format!("{column} = {placeholder}"));
             }
         }
-        if let Some(actor) = &filter.actor {
-            let first = next(&mut binds, Bind::Text(actor.clone()));
-            let second = next(&mut binds, Bind::Text(actor.clone()));
-            conditions.push(format!("(actor = {first} OR actor_id = {second})"));
-        }
+        let actor = filter
+            .actor
+            .as_ref()
+            .map(|actor| next(&mut binds, Bind::Text(actor.clone())));
         if let Some(since) = filter.created_since {
             let placeholder = next(&mut binds, Bind::Int(micros(since)));
             conditions.push(format!("created_at >= {placeholder}"));
@@ -495,16 +494,32 @@ impl TaskIndex {
             let placeholder = next(&mut binds, Bind::Text(before.to_string()));
             conditions.push(format!("task_id < {placeholder}"));
         }
-        let where_clause = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
+        let columns = COLUMNS.join(", ");
+        let page = u64::from(limit) + 1;
+        let select = |extra: Option<String>| {
+            let all: Vec<&str> = conditions
+                .iter()
+                .map(String::as_str)
+                .chain(extra.as_deref())
+                .collect();
+            let where_clause = if all.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", all.join(" AND "))
+            };
+            format!("SELECT {columns} FROM tasks {where_clause} ORDER BY task_id DESC LIMIT {page}")
         };
-        let sql = format!(
-            "SELECT {} FROM tasks {where_clause} ORDER BY task_id DESC LIMIT {}",
-            COLUMNS.join(", "),
-            u64::from(limit) + 1
-        );
+        let sql = match &actor {
+            None => select(None),
+            // Login or provider id: one ordered index range per column, merged, instead of an OR
+            // that makes the planner walk the whole id order.
+            Some(placeholder) => format!(
+                "SELECT {columns} FROM (SELECT * FROM ({}) AS by_login UNION SELECT * FROM ({}) AS by_id) AS matches \
+                 ORDER BY task_id DESC LIMIT {page}",
+                select(Some(format!("actor = {placeholder}"))),
+                select(Some(format!("actor_id = {placeholder}")))
+            ),
+        };
         let mut query = sqlx::query(&sql);
         for bind in binds {
             query = match bind {
