@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use contracts::events::TaskEvent;
+use contracts::events::{TaskEvent, TaskStatus};
 use contracts::task_log::{FinalResult, LogFile, TaskLogWriter, TaskMetadata};
 use contracts::{Actor, Command, Priority, Provider, RedisKeys, SourceRef, TaskEnvelope, TaskId};
 use deadpool_redis::redis::{self, AsyncCommands};
@@ -124,6 +124,23 @@ impl TestContext {
             .map(|raw| serde_json::from_str::<TaskEvent>(&raw).unwrap())
             .filter(|event| event.task_id == *id)
             .collect()
+    }
+
+    /// Waits until the task's latest event is `status`; returns the latest status seen.
+    pub async fn wait_for_last_event(
+        &self,
+        id: &TaskId,
+        status: TaskStatus,
+        within: Duration,
+    ) -> Option<TaskStatus> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let last = self.events(id).await.last().map(|e| e.status);
+            if last == Some(status) || tokio::time::Instant::now() > deadline {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn dead_letters(&self) -> Vec<HashMap<String, String>> {
