@@ -251,36 +251,35 @@ impl TaskLogWriter {
         kind: &str,
         fields: Value,
     ) -> String {
-        let mut line = Map::new();
-        line.insert("ts".into(), Value::String(format_ts(ts)));
-        line.insert("task_id".into(), Value::String(task_id.to_string()));
-        line.insert("service".into(), Value::String(self.service.clone()));
-        line.insert(file.kind_field().into(), Value::String(kind.to_owned()));
-        let header_len = line.len();
+        let kind_field = file.kind_field();
+        let mut header = Map::new();
+        header.insert("ts".into(), Value::String(format_ts(ts)));
+        header.insert("task_id".into(), Value::String(task_id.to_string()));
+        header.insert("service".into(), Value::String(self.service.clone()));
+        header.insert(kind_field.into(), Value::String(kind.to_owned()));
+        let mut content = Map::new();
         match fields {
             Value::Object(extra) => {
                 for (key, value) in extra {
-                    line.entry(key).or_insert(value);
+                    if !header.contains_key(&key) {
+                        content.insert(key, value);
+                    }
                 }
             }
             Value::Null => {}
             other => {
-                line.insert("data".into(), other);
+                content.insert("data".into(), other);
             }
         }
-        let mut text = Value::Object(line.clone()).to_string();
+        let mut line = header.clone();
+        line.extend(content.clone());
+        let mut text = Value::Object(line).to_string();
         if text.len() < MAX_LINE_BYTES {
             text.push('\n');
             return text;
         }
         let original_bytes = text.len();
-        let content: Map<String, Value> = line
-            .iter()
-            .skip(header_len)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
         let content = Value::Object(content).to_string();
-        let mut header: Map<String, Value> = line.into_iter().take(header_len).collect();
         header.insert("truncated".into(), Value::Bool(true));
         header.insert("original_bytes".into(), original_bytes.into());
         // Escaping can grow the kept text, so shrink until the line fits.
