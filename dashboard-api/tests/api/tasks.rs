@@ -262,9 +262,14 @@ async fn the_summary_holds_metadata_input_and_final_result() {
     app.worker_finishes(&envelope, TaskStatus::Succeeded, 0.42, 90_000)
         .await;
     let path = format!("/api/v1/tasks/{}", envelope.task_id);
-    app.eventually("the task to be indexed as succeeded", || async {
-        app.get_json(&path).await["task"]["status"] == "succeeded"
-    })
+    // The index converges on the event published after metadata.json and 06-final-result.json are written.
+    app.eventually(
+        "the task to be indexed as succeeded with its result",
+        || async {
+            let task = &app.get_json(&path).await["task"];
+            task["status"] == "succeeded" && !task["cost_usd"].is_null()
+        },
+    )
     .await;
     let summary = app.get_json(&path).await;
     assert_eq!(summary["task"]["instruction"], "the flaky test");
