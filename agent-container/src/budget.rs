@@ -7,8 +7,8 @@
 
 use chrono::Utc;
 use contracts::{RedisKeys, TaskEnvelope};
-use deadpool_redis::Pool;
 use deadpool_redis::redis::{self, Script};
+use service_kit::redis::Pool;
 
 use crate::configuration::DailyBudgets;
 

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use contracts::keys::{self, CONSUMER_GROUP, ENVELOPE_FIELD, RedisKeys};
 use contracts::{Priority, TaskId};
-use deadpool_redis::Pool;
 use deadpool_redis::redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use deadpool_redis::redis::{self, Script};
+use service_kit::redis::Pool;
 
 /// One delivered stream entry.
 #[derive(Debug, Clone)]
@@ -405,7 +405,7 @@ impl QueueConsumer {
             .await
     }
 
-    async fn connection(&self) -> redis::RedisResult<deadpool_redis::Connection> {
+    async fn connection(&self) -> redis::RedisResult<service_kit::redis::Connection> {
         self.pool.get().await.map_err(|e| {
             redis::RedisError::from((
                 redis::ErrorKind::Io,

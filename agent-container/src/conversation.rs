@@ -7,8 +7,8 @@
 use contracts::events::TaskStatus;
 use contracts::keys;
 use contracts::{RedisKeys, TaskEnvelope, TaskId};
-use deadpool_redis::Pool;
 use deadpool_redis::redis::{self, Script};
+use service_kit::redis::Pool;
 
 // KEYS: conv hash; ARGV: task id, now ms, the holder the caller saw end ('' for none), ttl, active field.
 // Returns '' when the task holds `active` now, else the task that holds it.
@@ -104,7 +104,7 @@ impl Conversations {
         Ok(())
     }
 
-    async fn connection(&self) -> redis::RedisResult<deadpool_redis::Connection> {
+    async fn connection(&self) -> redis::RedisResult<service_kit::redis::Connection> {
         self.pool.get().await.map_err(|e| {
             redis::RedisError::from((
                 redis::ErrorKind::Io,

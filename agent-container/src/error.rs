@@ -3,7 +3,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("could not build the Redis pool: {0}")]
-    RedisPool(#[from] deadpool_redis::CreatePoolError),
+    RedisPool(#[from] service_kit::redis::CreatePoolError),
     #[error("could not bind {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,

@@ -14,7 +14,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn serve() -> anyhow::Result<()> {
-    service_kit::telemetry::init_tracing(SERVICE_NAME);
+    let _logs = service_kit::telemetry::init_tracing(SERVICE_NAME);
     let settings = Settings::from_env()?;
     let application = Application::build(settings).await?;
     application.run_until_stopped().await?;

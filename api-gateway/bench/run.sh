@@ -17,7 +17,8 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 SECRET=bench-secret
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH=$ROOT/api-gateway/bench
-WORK=$(mktemp -d)
+mkdir -p "${BENCH_DIR:-$ROOT/target}"
+WORK=$(mktemp -d -p "${BENCH_DIR:-$ROOT/target}" gateway-bench.XXXXXX)
 PREFIX="bench:$(date +%s):"
 GATEWAY_PORT=${GATEWAY_PORT:-18080}
 BARE_PORT=${BARE_PORT:-18099}

@@ -162,8 +162,10 @@ async fn retry(
         Err(QueueError::Log(error)) => return Err(WebhookError::TaskLog(error.to_string())),
         Err(error) => return Err(unavailable(error)),
     };
-    if let Err(error) =
-        conversation::record_task(&state.queue, &envelope.conversation_key, &task_id).await
+    if let Err(error) = state
+        .queue
+        .record_in_conversation(&envelope.conversation_key, &task_id)
+        .await
     {
         tracing::warn!(%task_id, %error, "could not record the re-queued task in its conversation");
     }

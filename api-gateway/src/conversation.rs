@@ -1,49 +1,11 @@
-//! The gateway's side of `conv:{conversation_key}` (fields documented in `contracts::keys`): every new
-//! task becomes the conversation's `latest` and heads its `recent` list; workers own `active`.
-
-use std::sync::LazyLock;
+//! Reading `conv:{conversation_key}` (fields documented in `contracts::keys`) for `cancel` and `retry`.
+//! Every new task becomes the conversation's `latest` and heads its `recent` list in the enqueue itself
+//! (`TaskQueue::enqueue_new_task`); workers own `active`.
 
 use contracts::TaskId;
-use contracts::keys::{CONV_ACTIVE, CONV_LATEST, CONV_RECENT, CONV_RECENT_MAX, CONV_TTL_SECONDS};
-use deadpool_redis::redis::{self, Script};
+use contracts::keys::{CONV_ACTIVE, CONV_LATEST, CONV_RECENT};
+use deadpool_redis::redis;
 use service_kit::queue::{QueueError, TaskQueue};
-
-// KEYS: conv hash; ARGV: task id, latest field, recent field, recent max, ttl.
-static RECORD_SCRIPT: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local ids = {ARGV[1]}
-local recent = redis.call('HGET', KEYS[1], ARGV[3])
-if recent then
-  for id in string.gmatch(recent, '%S+') do
-    if id ~= ARGV[1] and #ids < tonumber(ARGV[4]) then table.insert(ids, id) end
-  end
-end
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[1], ARGV[3], table.concat(ids, ' '))
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-return 1
-",
-    )
-});
-
-/// Makes `task_id` the conversation's latest task.
-pub async fn record_task(
-    queue: &TaskQueue,
-    conversation_key: &str,
-    task_id: &TaskId,
-) -> Result<(), QueueError> {
-    let mut connection = queue.pool().get().await?;
-    let _: i64 = RECORD_SCRIPT
-        .key(queue.keys().conversation(conversation_key))
-        .arg(task_id.to_string())
-        .arg(CONV_LATEST)
-        .arg(CONV_RECENT)
-        .arg(CONV_RECENT_MAX)
-        .arg(CONV_TTL_SECONDS)
-        .invoke_async(&mut connection)
-        .await?;
-    Ok(())
-}
 
 /// What the conversation's hash says.
 #[derive(Debug, Default)]

@@ -22,7 +22,7 @@ use service_kit::trace_context::TraceContext;
 use crate::delivery::{StageTimes, TaskRequest, reason};
 use crate::error::WebhookError;
 use crate::state::AppState;
-use crate::{acknowledge, conversation, telemetry};
+use crate::{acknowledge, telemetry};
 
 /// How long a rate-limit counter outlives its minute.
 const RATE_WINDOW_TTL_SECONDS: u64 = 120;
@@ -88,10 +88,7 @@ pub async fn create_task(
     .await;
 
     let dedup_refs: Vec<&str> = dedup_keys.iter().map(String::as_str).collect();
-    let outcome = state
-        .queue
-        .enqueue_deduplicated(&envelope, &dedup_refs)
-        .await;
+    let outcome = state.queue.enqueue_new_task(&envelope, &dedup_refs).await;
     let entry_id = match outcome {
         Ok(EnqueueOutcome::Queued { entry_id }) => entry_id,
         Ok(EnqueueOutcome::Duplicate { task_id: original }) => {
@@ -104,18 +101,14 @@ pub async fn create_task(
         }
     };
 
-    let logs = state.logs.clone();
-    let stream = keys.task_stream(envelope.priority);
-    run_blocking(move || {
-        append_logged(
-            &logs,
-            &task_id,
-            LogFile::WebhookFlow,
-            "queue_push",
-            json!({ "stream": stream, "entry_id": entry_id }),
-        );
-    })
-    .await;
+    // One short append to a file that exists: cheap enough for the async thread, unlike the creations above.
+    append_logged(
+        &state.logs,
+        &task_id,
+        LogFile::WebhookFlow,
+        "queue_push",
+        json!({ "stream": keys.task_stream(envelope.priority), "entry_id": entry_id }),
+    );
     tracing::info!(
         task_id = %task_id,
         command = %envelope.command,
@@ -123,44 +116,37 @@ pub async fn create_task(
         conversation_key = %envelope.conversation_key,
         "task queued"
     );
-    // The task is queued whatever happens here: a lost conversation entry only means `cancel` and
-    // `retry` cannot find it.
-    if let Err(error) =
-        conversation::record_task(&state.queue, &envelope.conversation_key, &task_id).await
-    {
-        tracing::warn!(task_id = %task_id, %error, "could not record the task in its conversation");
-    }
     acknowledge::spawn(state, envelope, *trace);
     Ok(WebhookAnswer::Queued { task_id })
 }
 
-/// One round trip before any file is written: has a dedup key been claimed already (a cheap early
-/// answer; the enqueue script decides), and is the actor over the rate limit?
+/// With the rate limit on, one round trip before any file is written: is the actor over the limit, and
+/// has a dedup key been claimed already (a cheap early answer)? Without it the enqueue script alone
+/// decides duplicates: a rare duplicate then costs a directory written and removed, which is cheaper than
+/// a round trip on every delivery.
 async fn precheck(
     state: &AppState,
     request: &TaskRequest,
     dedup_keys: &[String],
 ) -> Result<Option<WebhookAnswer>, WebhookError> {
     let limit = state.settings.actor_rate_limit_per_minute;
-    if dedup_keys.is_empty() && limit == 0 {
+    if limit == 0 {
         return Ok(None);
     }
     let mut pipe = redis::pipe();
     if !dedup_keys.is_empty() {
         pipe.cmd("MGET").arg(dedup_keys);
     }
-    if limit > 0 {
-        let minute = Utc::now().timestamp().div_euclid(60);
-        let key = state
-            .queue
-            .keys()
-            .actor_rate(request.provider, &request.actor.id, minute);
-        pipe.cmd("INCR").arg(&key);
-        pipe.cmd("EXPIRE")
-            .arg(&key)
-            .arg(RATE_WINDOW_TTL_SECONDS)
-            .ignore();
-    }
+    let minute = Utc::now().timestamp().div_euclid(60);
+    let key = state
+        .queue
+        .keys()
+        .actor_rate(request.provider, &request.actor.id, minute);
+    pipe.cmd("INCR").arg(&key);
+    pipe.cmd("EXPIRE")
+        .arg(&key)
+        .arg(RATE_WINDOW_TTL_SECONDS)
+        .ignore();
     let mut connection = state
         .queue
         .pool()
@@ -183,20 +169,18 @@ async fn precheck(
             return duplicate_answer(&original).map(Some);
         }
     }
-    if limit > 0 {
-        let count: u64 = replies
-            .next()
-            .map(redis::from_redis_value)
-            .transpose()
-            .map_err(|e| WebhookError::QueueUnavailable(e.to_string()))?
-            .unwrap_or(0);
-        if count > u64::from(limit) {
-            telemetry::record_ignored(request.provider, reason::RATE_LIMITED);
-            tracing::info!(actor = %request.actor.id, count, limit, "actor over the rate limit");
-            return Ok(Some(WebhookAnswer::Ignored {
-                reason: reason::RATE_LIMITED.to_owned(),
-            }));
-        }
+    let count: u64 = replies
+        .next()
+        .map(redis::from_redis_value)
+        .transpose()
+        .map_err(|e| WebhookError::QueueUnavailable(e.to_string()))?
+        .unwrap_or(0);
+    if count > u64::from(limit) {
+        telemetry::record_ignored(request.provider, reason::RATE_LIMITED);
+        tracing::info!(actor = %request.actor.id, count, limit, "actor over the rate limit");
+        return Ok(Some(WebhookAnswer::Ignored {
+            reason: reason::RATE_LIMITED.to_owned(),
+        }));
     }
     Ok(None)
 }
@@ -272,11 +256,14 @@ fn prepare_task_dir(
         .append(true)
         .open(&path)
         .and_then(|mut file| {
-            for (ts, stage, fields) in stages {
-                let line = logs.render_line(task_id, LogFile::WebhookFlow, ts, stage, fields);
-                file.write_all(line.as_bytes())?;
-            }
-            Ok(())
+            // Whole lines in one write: each line stays intact beside any other appender.
+            let lines: String = stages
+                .into_iter()
+                .map(|(ts, stage, fields)| {
+                    logs.render_line(task_id, LogFile::WebhookFlow, ts, stage, fields)
+                })
+                .collect();
+            file.write_all(lines.as_bytes())
         });
     if let Err(error) = written {
         log_write_failed(LogFile::WebhookFlow.file_name(), task_id, &error);

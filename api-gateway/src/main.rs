@@ -2,9 +2,12 @@ use api_gateway::configuration::Settings;
 use api_gateway::startup::Application;
 use api_gateway::state::SERVICE_NAME;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    service_kit::telemetry::init_tracing(SERVICE_NAME);
+    let _logs = service_kit::telemetry::init_tracing(SERVICE_NAME);
     let settings = Settings::from_env()?;
     for provider in contracts::Provider::ALL {
         if !settings.is_configured(provider) {

@@ -310,7 +310,7 @@ impl TaskLogWriter {
         let temp = self.task_dir(task_id).join(format!(
             ".{}.{}-{}.tmp",
             file.file_name(),
-            std::process::id(),
+            process_id(),
             TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let body = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
@@ -325,6 +325,12 @@ impl TaskLogWriter {
         let raw = fs::read(self.path(task_id, LogFile::Metadata))?;
         serde_json::from_slice(&raw).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
+}
+
+/// This process's id, read once (every read is a system call).
+fn process_id() -> u32 {
+    static ID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *ID.get_or_init(std::process::id)
 }
 
 /// RFC 3339, microseconds, `Z`: the `ts` of every log line.

@@ -23,7 +23,7 @@ enum Commands {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    service_kit::telemetry::init_tracing(SERVICE_NAME);
+    let _logs = service_kit::telemetry::init_tracing(SERVICE_NAME);
     let settings = Settings::from_env()?;
     match cli.command.unwrap_or(Commands::Serve) {
         Commands::Serve => {

@@ -4,7 +4,7 @@ use fake_providers::startup::Application;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    service_kit::telemetry::init_tracing("fake-providers");
+    let _logs = service_kit::telemetry::init_tracing("fake-providers");
     let settings = Settings::parse();
     let application = Application::build(settings).await?;
     tracing::info!(

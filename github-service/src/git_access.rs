@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use contracts::{RedisKeys, TaskId};
-use deadpool_redis::Pool;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use service_kit::call_log::{CallContext, CallLog};
 use service_kit::configuration::{self, ConfigError, HumanDuration, parse_or};
 use service_kit::error::ErrorResponse;
+use service_kit::redis::Pool;
 use service_kit::redis::client::{self as redis, Script};
 use sha2::{Digest, Sha256};
 

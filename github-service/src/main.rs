@@ -4,7 +4,7 @@ use github_service::startup::Application;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    service_kit::telemetry::init_tracing(SERVICE_NAME);
+    let _logs = service_kit::telemetry::init_tracing(SERVICE_NAME);
     let settings = Settings::from_env().context("reading the configuration")?;
     let application = Application::build(settings).await?;
     tracing::info!(port = application.port(), "github-service listening");

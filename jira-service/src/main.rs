@@ -3,7 +3,7 @@ use jira_service::startup::Application;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    service_kit::telemetry::init_tracing("jira-service");
+    let _logs = service_kit::telemetry::init_tracing("jira-service");
     let settings = Settings::from_env()?;
     let application = Application::build(settings).await?;
     tracing::info!(port = application.port(), "jira-service listening");

@@ -14,6 +14,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::redis::Pool;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -23,7 +24,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use contracts::RedisKeys;
 use contracts::headers::IDEMPOTENCY_KEY;
-use deadpool_redis::Pool;
 use deadpool_redis::redis::{self, Script};
 use rand::Rng;
 use serde::{Deserialize, Serialize};

@@ -14,10 +14,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::redis::Pool;
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use contracts::RedisKeys;
-use deadpool_redis::Pool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::Modify;
@@ -99,7 +99,7 @@ pub struct ProviderPlumbing {
 #[derive(Debug, thiserror::Error)]
 pub enum PlumbingError {
     #[error("REDIS_URL is not usable: {0}")]
-    Redis(#[from] deadpool_redis::CreatePoolError),
+    Redis(#[from] crate::redis::CreatePoolError),
     #[error("DATABASE_URL is not usable: {0}")]
     Database(#[from] VaultError),
 }

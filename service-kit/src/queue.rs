@@ -16,13 +16,13 @@
 
 use std::time::Duration;
 
+use crate::redis::Pool;
 use chrono::Utc;
 use contracts::envelope::TaskEnvelope;
 use contracts::events::{TaskEvent, TaskStatus};
 use contracts::keys::{self, CONSUMER_GROUP, RedisKeys};
 use contracts::task_log::{LogFile, TaskLogWriter, TaskMetadata};
 use contracts::{Priority, TaskId};
-use deadpool_redis::Pool;
 use deadpool_redis::redis::{self, AsyncCommands, Script};
 use serde_json::json;
 
@@ -44,8 +44,8 @@ impl From<redis::RedisError> for QueueError {
     }
 }
 
-impl From<deadpool_redis::PoolError> for QueueError {
-    fn from(e: deadpool_redis::PoolError) -> Self {
+impl From<crate::redis::PoolError> for QueueError {
+    fn from(e: crate::redis::PoolError) -> Self {
         Self::Unavailable(e.to_string())
     }
 }
@@ -70,27 +70,66 @@ pub struct QueueDepths {
     pub dead_lettered: u64,
 }
 
-// KEYS: stream, task-events, dedup keys…; ARGV: envelope, event, events max len, task id, dedup ttl.
+/// Lua that makes ARGV[1] the newest task of the conversation hash KEYS[1]: `latest`, the head of `recent`
+/// (at most `CONV_RECENT_MAX` ids), and the hash's TTL refreshed. ARGV[2..5]: latest field, recent field,
+/// recent max, ttl. The enqueue script embeds it with the arguments shifted.
+macro_rules! record_in_conversation_lua {
+    ($conversation:literal, $task_id:literal, $first_arg:literal) => {
+        concat!(
+            "local conversation, conv_task, conv_args = ", $conversation, ", ", $task_id, ", ", $first_arg, "\n",
+            r"
+local ids = {conv_task}
+local recent = redis.call('HGET', conversation, ARGV[conv_args + 1])
+if recent then
+  for id in string.gmatch(recent, '%S+') do
+    if id ~= conv_task and #ids < tonumber(ARGV[conv_args + 2]) then table.insert(ids, id) end
+  end
+end
+redis.call('HSET', conversation, ARGV[conv_args], conv_task, ARGV[conv_args + 1], table.concat(ids, ' '))
+redis.call('EXPIRE', conversation, ARGV[conv_args + 3])
+"
+        )
+    };
+}
+
+// KEYS: stream, task-events, dedup keys… (ARGV[6] of them), then the conversation hash when ARGV[7] is
+// "1"; ARGV: envelope, event, events max len, task id, dedup ttl, dedup count, record flag, then the
+// conversation arguments (latest field, recent field, recent max, ttl).
 // Every dedup key is checked before any is claimed, so a delivery known under several ids (a Jira Server
 // comment arriving as two webhooks) starts one task.
-const ENQUEUE_SCRIPT: &str = r"
-for i = 3, #KEYS do
+const ENQUEUE_SCRIPT: &str = concat!(
+    r"
+local dedup_end = 2 + tonumber(ARGV[6])
+for i = 3, dedup_end do
   local existing = redis.call('GET', KEYS[i])
   if existing then return {0, existing} end
 end
-for i = 3, #KEYS do
+for i = 3, dedup_end do
   redis.call('SET', KEYS[i], ARGV[4], 'EX', ARGV[5])
 end
 local id = redis.call('XADD', KEYS[1], '*', 'envelope', ARGV[1])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event', ARGV[2])
+if ARGV[7] == '1' then
+",
+    record_in_conversation_lua!("KEYS[dedup_end + 1]", "ARGV[4]", "8"),
+    r"
+end
 return {1, id}
-";
+"
+);
+
+// KEYS: the conversation hash; ARGV: task id, latest field, recent field, recent max, ttl.
+const RECORD_IN_CONVERSATION_SCRIPT: &str = concat!(
+    record_in_conversation_lua!("KEYS[1]", "ARGV[1]", "2"),
+    "return 1\n"
+);
 
 #[derive(Clone)]
 pub struct TaskQueue {
     pool: Pool,
     keys: RedisKeys,
     enqueue_script: Script,
+    record_in_conversation_script: Script,
 }
 
 impl TaskQueue {
@@ -99,6 +138,7 @@ impl TaskQueue {
             pool,
             keys,
             enqueue_script: Script::new(ENQUEUE_SCRIPT),
+            record_in_conversation_script: Script::new(RECORD_IN_CONVERSATION_SCRIPT),
         }
     }
 
@@ -149,6 +189,25 @@ impl TaskQueue {
         envelope: &TaskEnvelope,
         dedup_keys: &[&str],
     ) -> Result<EnqueueOutcome, QueueError> {
+        self.run_enqueue(envelope, dedup_keys, false).await
+    }
+
+    /// The gateway's enqueue of a new task: [`Self::enqueue_deduplicated`], and in the same step the task
+    /// becomes its conversation's `latest` (see `contracts::keys`), so `@agent cancel` finds it at once.
+    pub async fn enqueue_new_task(
+        &self,
+        envelope: &TaskEnvelope,
+        dedup_keys: &[&str],
+    ) -> Result<EnqueueOutcome, QueueError> {
+        self.run_enqueue(envelope, dedup_keys, true).await
+    }
+
+    async fn run_enqueue(
+        &self,
+        envelope: &TaskEnvelope,
+        dedup_keys: &[&str],
+        record_in_conversation: bool,
+    ) -> Result<EnqueueOutcome, QueueError> {
         let event = TaskEvent::for_envelope(envelope, TaskStatus::Queued);
         let mut invocation = self.enqueue_script.prepare_invoke();
         invocation
@@ -158,9 +217,19 @@ impl TaskQueue {
             .arg(event.encode())
             .arg(keys::TASK_EVENTS_MAX_LEN)
             .arg(envelope.task_id.to_string())
-            .arg(keys::DEDUP_TTL_SECONDS);
+            .arg(keys::DEDUP_TTL_SECONDS)
+            .arg(dedup_keys.len())
+            .arg(if record_in_conversation { "1" } else { "0" });
         for dedup_key in dedup_keys {
             invocation.key(*dedup_key);
+        }
+        if record_in_conversation {
+            invocation
+                .key(self.keys.conversation(&envelope.conversation_key))
+                .arg(keys::CONV_LATEST)
+                .arg(keys::CONV_RECENT)
+                .arg(keys::CONV_RECENT_MAX)
+                .arg(keys::CONV_TTL_SECONDS);
         }
         let mut connection = self.pool.get().await?;
         let (added, value): (i64, String) = invocation.invoke_async(&mut connection).await?;
@@ -169,6 +238,27 @@ impl TaskQueue {
         } else {
             EnqueueOutcome::Duplicate { task_id: value }
         })
+    }
+
+    /// Makes `task_id` its conversation's `latest` task (a re-queued task; new tasks are recorded by
+    /// [`Self::enqueue_new_task`]).
+    pub async fn record_in_conversation(
+        &self,
+        conversation_key: &str,
+        task_id: &TaskId,
+    ) -> Result<(), QueueError> {
+        let mut connection = self.pool.get().await?;
+        let _: i64 = self
+            .record_in_conversation_script
+            .key(self.keys.conversation(conversation_key))
+            .arg(task_id.to_string())
+            .arg(keys::CONV_LATEST)
+            .arg(keys::CONV_RECENT)
+            .arg(keys::CONV_RECENT_MAX)
+            .arg(keys::CONV_TTL_SECONDS)
+            .invoke_async(&mut connection)
+            .await?;
+        Ok(())
     }
 
     /// Publishes a status change on `task-events`.
@@ -261,7 +351,7 @@ impl TaskQueue {
 
     async fn remove_dead_letters(
         &self,
-        connection: &mut deadpool_redis::Connection,
+        connection: &mut crate::redis::Connection,
         task_id: &TaskId,
     ) -> Result<(), QueueError> {
         let wanted = task_id.to_string();

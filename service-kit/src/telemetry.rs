@@ -1,28 +1,89 @@
 //! Structured JSON logs (bunyan format) and the process-wide Prometheus recorder.
 
+use std::io::BufWriter;
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tracing::span::{Attributes, Id};
+use tracing::{Event, Metadata, Subscriber, subscriber::Interest};
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_bunyan_formatter::{BunyanFormattingLayer, JsonStorageLayer};
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Registry};
 
-/// Installs the global subscriber: `RUST_LOG` filtering (default `info`), bunyan JSON to stdout.
-/// Safe to call more than once (later calls are ignored), so tests can call it freely.
-pub fn init_tracing(service_name: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let subscriber = Registry::default()
-        .with(filter)
-        .with(JsonStorageLayer)
-        .with(BunyanFormattingLayer::new(
-            service_name.to_owned(),
-            std::io::stdout,
-        ));
-    if tracing::subscriber::set_global_default(subscriber).is_ok() {
-        let _ = tracing_log::LogTracer::init();
+/// Keeps the log writer's thread alive; dropping it writes out what is still buffered. Hold it in `main`
+/// for the life of the process.
+#[must_use = "dropping the guard stops the log writer"]
+pub struct LogGuard {
+    _writer: Option<WorkerGuard>,
+}
+
+impl LogGuard {
+    /// For tests, which set up logging from helpers that return before the test ends: the writer then
+    /// lives as long as the process.
+    pub fn keep_for_process(self) {
+        std::mem::forget(self);
     }
 }
 
+/// Installs the global subscriber: `RUST_LOG` filtering (default `info`), bunyan JSON to stdout.
+/// Safe to call more than once (later calls are ignored and return an empty guard).
+///
+/// Lines are formatted on the calling thread and written by a dedicated thread in batches (one `write`
+/// for everything queued since the last one), so a busy service does not pay a system call per line.
+/// When the queue is full the caller waits: no line is ever dropped.
+pub fn init_tracing(service_name: &str) -> LogGuard {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("log-writer")
+        .finish(BufWriter::new(std::io::stdout()));
+    let subscriber = Registry::default()
+        .with(filter)
+        .with(JsonStorageLayer)
+        .with(SpanCloseOnly(BunyanFormattingLayer::new(
+            service_name.to_owned(),
+            writer,
+        )));
+    if tracing::subscriber::set_global_default(subscriber).is_ok() {
+        let _ = tracing_log::LogTracer::init();
+        LogGuard {
+            _writer: Some(guard),
+        }
+    } else {
+        LogGuard { _writer: None }
+    }
+}
+
+/// The bunyan layer without its span-opening lines: a span's closing line carries everything the opening
+/// one did (and the fields recorded since, such as a request's `task_id`) plus its duration, so the
+/// opening line only doubled the log volume of every request.
+struct SpanCloseOnly<L>(L);
+
+impl<S, L> Layer<S> for SpanCloseOnly<L>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    L: Layer<S>,
+{
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        self.0.register_callsite(metadata)
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
+        self.0.enabled(metadata, ctx)
+    }
+
+    fn on_new_span(&self, _attrs: &Attributes<'_>, _id: &Id, _ctx: Context<'_, S>) {}
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        self.0.on_event(event, ctx);
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        self.0.on_close(id, ctx);
+    }
+}
 /// The process-wide Prometheus recorder, installed on first use.
 pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();

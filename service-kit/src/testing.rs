@@ -122,3 +122,50 @@ pub fn header(request: &wiremock::Request, name: &str) -> String {
 pub fn json_body(request: &wiremock::Request) -> Value {
     serde_json::from_slice(&request.body).expect("a JSON body")
 }
+
+/// A `redis-server` of the test's own on `port` (never the shared one), to stop and start again.
+pub struct OwnRedis {
+    child: std::process::Child,
+}
+
+impl OwnRedis {
+    /// Starts it without persistence, keeping its files in `dir`, and waits until it accepts connections.
+    pub async fn start(port: u16, dir: &Path) -> Self {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { child }
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("a bound address")
+        .port()
+}

@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
+use crate::redis::Pool;
 use contracts::tracking::{TrackingMessage, fit_to_limit, message_limit};
 use contracts::{Provider, TaskEnvelope, TaskId};
-use deadpool_redis::Pool;
 use deadpool_redis::redis::AsyncCommands;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -45,8 +45,8 @@ impl From<deadpool_redis::redis::RedisError> for TrackingError {
     }
 }
 
-impl From<deadpool_redis::PoolError> for TrackingError {
-    fn from(e: deadpool_redis::PoolError) -> Self {
+impl From<crate::redis::PoolError> for TrackingError {
+    fn from(e: crate::redis::PoolError) -> Self {
         Self::Redis(e.to_string())
     }
 }
@@ -172,7 +172,11 @@ impl Tracker {
                 .await?
                 .is_some();
             if claimed {
+                // The post may take seconds of retries: holding a pooled connection through it would
+                // starve everything else that shares the pool (the gateway's enqueues among them).
+                drop(connection);
                 let posted = self.post(envelope, &text, trace).await;
+                let mut connection = self.pool.get().await?;
                 return match posted {
                     Ok(message) => {
                         let stored =
@@ -187,6 +191,7 @@ impl Tracker {
                 };
             }
             let value: Option<String> = connection.get(&key).await?;
+            drop(connection);
             match value
                 .as_deref()
                 .map(serde_json::from_str::<TrackingMessage>)

@@ -3,7 +3,7 @@ use slack_service::startup::Application;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    service_kit::telemetry::init_tracing("slack-service");
+    let _logs = service_kit::telemetry::init_tracing("slack-service");
     let settings = Settings::from_env()?;
     let application = Application::build(settings).await?;
     tracing::info!(port = application.port(), "slack-service listening");

@@ -82,7 +82,7 @@ impl TestContext {
         self.queue.enqueue(envelope, None).await.unwrap();
     }
 
-    pub async fn redis(&self) -> deadpool_redis::Connection {
+    pub async fn redis(&self) -> service_kit::redis::Connection {
         self.queue.pool().get().await.unwrap()
     }
 

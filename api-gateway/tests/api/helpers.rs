@@ -121,7 +121,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 
 pub async fn spawn_app_on(redis_url: &str, configure: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        service_kit::telemetry::init_tracing("api-gateway-test");
+        service_kit::telemetry::init_tracing("api-gateway-test").keep_for_process();
     }
     let logs = tempfile::tempdir().unwrap();
     let mut settings = test_settings(redis_url, logs.path());

@@ -1,60 +1,8 @@
 //! Redis unreachable: 503 with Retry-After and nothing left behind; back again: the next request succeeds.
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use service_kit::testing::{OwnRedis, free_port};
 
 use crate::helpers::{github_comment, github_delivery, spawn_app_on};
-
-struct OwnRedis {
-    child: Child,
-}
-
-impl OwnRedis {
-    async fn start(port: u16, dir: &std::path::Path) -> Self {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .arg("--dir")
-            .arg(dir)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Self { child }
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test]
 async fn redis_down_answers_503_and_leaves_nothing_then_recovers() {

@@ -154,7 +154,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
-    service_kit::telemetry::init_tracing("dashboard-api-test");
+    service_kit::telemetry::init_tracing("dashboard-api-test").keep_for_process();
     let logs_dir = tempfile::tempdir().unwrap();
     let prefix = format!("test:{}:", uuid::Uuid::new_v4());
     let database = TestDatabase::create(options.db).await;

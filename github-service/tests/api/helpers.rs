@@ -48,7 +48,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        service_kit::telemetry::init_tracing("github-service-test");
+        service_kit::telemetry::init_tracing("github-service-test").keep_for_process();
     }
     let github = MockServer::start().await;
     let dir = tempfile::tempdir().unwrap();

@@ -9,18 +9,11 @@ use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::*;
+use service_kit::testing::free_port;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_github-service");
 /// `openssl rand -base64 32` once; any 32 bytes do.
 const CREDENTIALS_KEY: &str = "q0Hq2gqR0a7ZkP3m8x2Vd9sYb1cN4eL6tU5wJ7iO3kA=";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test]
 async fn the_binary_serves_with_only_its_own_configuration_and_stops_on_sigterm() {

@@ -56,7 +56,7 @@ pub async fn spawn_server_app() -> TestApp {
 
 pub async fn spawn_app_with(server: bool, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        service_kit::telemetry::init_tracing("jira-service-test");
+        service_kit::telemetry::init_tracing("jira-service-test").keep_for_process();
     }
     let jira = MockServer::start().await;
     let dir = tempfile::tempdir().unwrap();

@@ -43,7 +43,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        service_kit::telemetry::init_tracing("sentry-service-test");
+        service_kit::telemetry::init_tracing("sentry-service-test").keep_for_process();
     }
     let sentry = MockServer::start().await;
     let dir = tempfile::tempdir().unwrap();

@@ -5,4 +5,6 @@ mod caller_auth;
 mod helpers;
 mod http_client;
 mod idempotency;
+mod redis_pool;
+mod tracking;
 mod vault;

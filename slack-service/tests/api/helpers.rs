@@ -41,7 +41,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        service_kit::telemetry::init_tracing("slack-service-test");
+        service_kit::telemetry::init_tracing("slack-service-test").keep_for_process();
     }
     let slack = MockServer::start().await;
     let dir = tempfile::tempdir().unwrap();

@@ -8,14 +8,7 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{AGENT_TOKEN, CALLER_TOKENS, posted_message};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use service_kit::testing::free_port;
 
 #[tokio::test]
 async fn the_binary_serves_with_only_its_own_configuration() {

@@ -1,0 +1,54 @@
+//! The pool of multiplexed connections: no PING per checkout, and a connection that failed is never
+//! handed out again.
+
+use deadpool_redis::redis::AsyncCommands;
+use service_kit::testing::{OwnRedis, free_port};
+
+#[tokio::test]
+async fn a_restarted_redis_costs_at_most_one_failed_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let redis = OwnRedis::start(port, dir.path()).await;
+    let pool = service_kit::redis::pool(&format!("redis://127.0.0.1:{port}"), 1).unwrap();
+    let mut connection = pool.get().await.unwrap();
+    let _: () = connection.set("k", "before").await.unwrap();
+    drop(connection);
+
+    redis.stop();
+    let _redis = OwnRedis::start(port, dir.path()).await;
+    let mut failures = 0;
+    let value = loop {
+        let mut connection = pool.get().await.unwrap();
+        match connection.get::<_, Option<String>>("k").await {
+            Ok(value) => break value,
+            Err(error) => {
+                failures += 1;
+                assert!(failures < 2, "the broken connection came back: {error}");
+            }
+        }
+    };
+    assert_eq!(value, None, "a fresh server holds nothing");
+    assert!(failures <= 1);
+}
+
+#[tokio::test]
+async fn a_busy_pool_sends_no_ping() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _redis = OwnRedis::start(port, dir.path()).await;
+    let pool = service_kit::redis::pool(&format!("redis://127.0.0.1:{port}"), 1).unwrap();
+    for _ in 0..50 {
+        let mut connection = pool.get().await.unwrap();
+        let _: i64 = connection.incr("n", 1).await.unwrap();
+    }
+    let mut connection = pool.get().await.unwrap();
+    let stats: String = deadpool_redis::redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(
+        !stats.contains("cmdstat_ping"),
+        "a checkout pinged although the connection was just used:\n{stats}"
+    );
+}
