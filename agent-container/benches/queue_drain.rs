@@ -8,7 +8,12 @@
 //!    `finished_at`) and from the workers' `agent_worker_overhead_seconds` histogram (whole handling minus
 //!    the runner, settlement included).
 //!
-//! `cargo bench -p agent-container --bench queue_drain` (set `BENCH_TASKS` to change the 10 000).
+//! The drain runs twice, task logs and workspaces on the disk (under cargo's target directory) and on tmpfs
+//! (`/dev/shm`), beside how many task-shaped directories each creates per second in the same run: this
+//! machine's disk creates files up to ten times slower for a minute or more after many were deleted.
+//!
+//! `cargo bench -p agent-container --bench queue_drain` (set `BENCH_TASKS` to change the 10 000,
+//! `BENCH_CONCURRENCY` the 32 slots per container).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -58,10 +63,57 @@ struct Bench {
     keys: RedisKeys,
 }
 
+/// Where a run keeps its task logs and workspaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Storage {
+    /// The local disk, under cargo's target directory.
+    Disk,
+    /// tmpfs (`/dev/shm`): the workers' own cost, without the disk's.
+    Tmpfs,
+}
+
+impl Storage {
+    fn tempdir(self) -> tempfile::TempDir {
+        match self {
+            Storage::Disk => tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")),
+            Storage::Tmpfs => tempfile::tempdir_in("/dev/shm"),
+        }
+        .unwrap()
+    }
+}
+
+/// Task-shaped directories per second in `root` (a directory, two files written and renamed, two
+/// appended): what the storage allows right now. The probe's files stay until `root` goes: deleting
+/// thousands of files slows this disk's next creations for a minute or more.
+fn probe_files(root: &std::path::Path) -> f64 {
+    use std::io::Write;
+    const COUNT: usize = 2000;
+    let started = Instant::now();
+    for i in 0..COUNT {
+        let task = root.join(format!("task-{i}"));
+        std::fs::create_dir(&task).unwrap();
+        for name in ["metadata.json", "01-input.json"] {
+            let temp = task.join(format!(".{name}.tmp"));
+            std::fs::write(&temp, [b'x'; 1500]).unwrap();
+            std::fs::rename(&temp, task.join(name)).unwrap();
+        }
+        for name in ["02-webhook-flow.jsonl", "03-queue-flow.jsonl"] {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(task.join(name))
+                .unwrap()
+                .write_all(&[b'y'; 600])
+                .unwrap();
+        }
+    }
+    COUNT as f64 / started.elapsed().as_secs_f64()
+}
+
 impl Bench {
-    async fn new(label: &str) -> Self {
+    async fn new(label: &str, storage: Storage) -> Self {
         let prefix = format!("bench:{label}:{}:", uuid::Uuid::new_v4());
-        let root = tempfile::tempdir().unwrap();
+        let root = storage.tempdir();
         let pool = service_kit::redis::pool(REDIS_URL, 16).unwrap();
         let keys = RedisKeys::new(prefix.clone());
         let queue = TaskQueue::new(pool, keys.clone());
@@ -221,7 +273,7 @@ fn millis(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
 
 /// Baseline: a bare consumer in this process blocking on XREADGROUP, one entry at a time.
 async fn bare_latency() -> Vec<f64> {
-    let bench = Bench::new("bare-latency").await;
+    let bench = Bench::new("bare-latency", Storage::Disk).await;
     let stream = bench.keys.task_stream(Priority::Normal);
     let mut reader = service_kit::redis::dedicated_connection(REDIS_URL, Duration::from_secs(1))
         .await
@@ -270,8 +322,8 @@ async fn bare_latency() -> Vec<f64> {
     samples
 }
 
-async fn worker_latency() -> (Vec<f64>, Vec<f64>) {
-    let bench = Bench::new("latency").await;
+async fn worker_latency(storage: Storage) -> (Vec<f64>, Vec<f64>) {
+    let bench = Bench::new("latency", storage).await;
     let (mut worker, _) = bench.spawn_worker("latency-worker", 4);
     let mut events = service_kit::redis::dedicated_connection(REDIS_URL, Duration::from_secs(5))
         .await
@@ -318,7 +370,7 @@ async fn worker_latency() -> (Vec<f64>, Vec<f64>) {
 
 /// Baseline: one bare consumer draining the same number of entries with XREADGROUP COUNT 64 + XACK.
 async fn bare_drain(tasks: usize) -> f64 {
-    let bench = Bench::new("bare-drain").await;
+    let bench = Bench::new("bare-drain", Storage::Disk).await;
     fill(&bench, tasks, false).await;
     let stream = bench.keys.task_stream(Priority::Normal);
     let group = contracts::keys::CONSUMER_GROUP;
@@ -370,8 +422,12 @@ async fn fill(bench: &Bench, tasks: usize, prepare: bool) -> Vec<TaskId> {
     ids
 }
 
-async fn worker_drain(tasks: usize, concurrency: usize) -> (f64, Vec<(f64, u64)>) {
-    let bench = Bench::new("drain").await;
+async fn worker_drain(
+    tasks: usize,
+    concurrency: usize,
+    storage: Storage,
+) -> (f64, Vec<(f64, u64)>) {
+    let bench = Bench::new("drain", storage).await;
     let ids = fill(&bench, tasks, true).await;
     let workers: Vec<_> = ["drain-a", "drain-b"]
         .into_iter()
@@ -459,24 +515,41 @@ async fn main() {
         "baseline: enqueue -> bare XREADGROUP consumer",
         bare_latency().await,
     );
-    let (latency, overhead) = worker_latency().await;
-    let (p50, p99) = summary("enqueue -> runner start (idle worker)", latency);
-    println!(
-        "  ratio to baseline: p50 x{:.1}, p99 x{:.1}",
-        p50 / bare_p50,
-        p99 / bare_p99
-    );
-    summary(
-        "worker overhead, dequeued -> final result written (idle worker)",
-        overhead,
-    );
+    for storage in [Storage::Disk, Storage::Tmpfs] {
+        let (latency, overhead) = worker_latency(storage).await;
+        let (p50, p99) = summary(
+            &format!("{storage:?}: enqueue -> runner start (idle worker)"),
+            latency,
+        );
+        println!(
+            "  ratio to baseline: p50 x{:.1}, p99 x{:.1}",
+            p50 / bare_p50,
+            p99 / bare_p99
+        );
+        summary(
+            &format!(
+                "{storage:?}: worker overhead, dequeued -> final result written (idle worker)"
+            ),
+            overhead,
+        );
+    }
 
+    let probes = [Storage::Disk, Storage::Tmpfs].map(|storage| {
+        let root = storage.tempdir();
+        (storage, probe_files(root.path()), root)
+    });
+    for (storage, rate, _) in &probes {
+        println!("baseline: {storage:?} creates {rate:.0} task-shaped directories/s");
+    }
     let bare_rate = bare_drain(tasks).await;
     println!("baseline: one bare consumer drains {tasks} entries at {bare_rate:.0} entries/s");
-    let (rate, buckets) = worker_drain(tasks, concurrency).await;
-    println!(
-        "two containers (AGENT_CONCURRENCY={concurrency} each) drain {tasks} no-op tasks at {rate:.0} tasks/s ({:.2} of the bare consumer)",
-        rate / bare_rate
-    );
-    print_buckets(&buckets);
+    for storage in [Storage::Disk, Storage::Tmpfs] {
+        let (rate, buckets) = worker_drain(tasks, concurrency, storage).await;
+        println!(
+            "{storage:?}: two containers (AGENT_CONCURRENCY={concurrency} each) drain {tasks} no-op tasks at {rate:.0} tasks/s ({:.2} of the bare consumer)",
+            rate / bare_rate
+        );
+        print_buckets(&buckets);
+    }
+    drop(probes);
 }

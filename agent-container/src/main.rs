@@ -2,6 +2,9 @@ use agent_container::configuration::Settings;
 use agent_container::containment;
 use agent_container::startup::{Application, SERVICE_NAME};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some(containment::SUBCOMMAND) {

@@ -288,6 +288,7 @@ impl Worker {
         let running = TaskEvent::for_envelope(&envelope, TaskStatus::Running)
             .with_worker(self.worker_id(), attempt)
             .encode();
+        let asked = Instant::now();
         let (owned, cancel_requested) = match self
             .consumer
             .renew(delivery, &task_id, Some(&running))
@@ -329,11 +330,13 @@ impl Worker {
 
         let run_token = CancellationToken::new();
         let interruption = Arc::new(Mutex::new(None));
+        let confirmed = Arc::new(Mutex::new(asked));
         let keeper = self.keep_lease(
             delivery,
             task_id,
             run_token.clone(),
             interruption.clone(),
+            confirmed.clone(),
             hard_stop.clone(),
         );
         let (run, ()) = tokio::join!(
@@ -363,7 +366,7 @@ impl Worker {
                 self.finish(delivery, &envelope, attempt, TaskStatus::Cancelled, &run)
                     .await;
             }
-            None if !self.still_owned(delivery, &task_id).await => {
+            None if !self.still_owned(delivery, &task_id, &confirmed).await => {
                 tracing::warn!(%task_id, "lease lost as the run ended; another worker owns the task, nothing is recorded");
             }
             None => self.settle_run(delivery, &envelope, attempt, &run).await,
@@ -456,6 +459,7 @@ impl Worker {
             envelope.task_id,
             token.clone(),
             Arc::new(Mutex::new(None)),
+            Arc::new(Mutex::new(Instant::now())),
             CancellationToken::new(),
         );
         tokio::join!(
@@ -491,6 +495,7 @@ impl Worker {
         task_id: TaskId,
         run_token: CancellationToken,
         interruption: Arc<Mutex<Option<Interruption>>>,
+        confirmed: Arc<Mutex<Instant>>,
         hard_stop: CancellationToken,
     ) {
         let every = (self.settings.lease / 3).min(MAX_CANCEL_CHECK_INTERVAL);
@@ -510,6 +515,7 @@ impl Worker {
                 }
                 () = tokio::time::sleep(every) => {}
             }
+            let asked = Instant::now();
             match self.consumer.renew(delivery, &task_id, None).await {
                 Ok((false, _)) => {
                     interrupt(Interruption::LeaseLost);
@@ -519,7 +525,7 @@ impl Worker {
                     interrupt(Interruption::Cancelled);
                     return;
                 }
-                Ok((true, false)) => {}
+                Ok((true, false)) => *confirmed.lock().expect("confirmed lock") = asked,
                 Err(e) => {
                     tracing::warn!(%task_id, error = %e, "could not renew the lease; will retry")
                 }
@@ -527,9 +533,20 @@ impl Worker {
         }
     }
 
-    /// Whether this worker still holds the delivery (renewing it), so only the holder writes the task's files.
-    /// When Redis cannot tell, the settlement's own ownership check decides.
-    async fn still_owned(&self, delivery: &Delivery, task_id: &TaskId) -> bool {
+    /// Whether this worker still holds the delivery, so only the holder writes the task's files. Another
+    /// worker can take an entry over only once it sat idle for the whole lease, so ownership confirmed
+    /// (the renew was sent) less than half a lease ago still stands without asking Redis again; otherwise
+    /// it renews. When Redis cannot tell, the settlement's own ownership check decides.
+    async fn still_owned(
+        &self,
+        delivery: &Delivery,
+        task_id: &TaskId,
+        confirmed: &Mutex<Instant>,
+    ) -> bool {
+        let since = confirmed.lock().expect("confirmed lock").elapsed();
+        if since < self.settings.lease / 2 {
+            return true;
+        }
         self.consumer
             .renew(delivery, task_id, None)
             .await

@@ -12,6 +12,10 @@ use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Registry};
 
+/// Lines formatted and not yet written, at most (about 4 MiB of typical lines): enough to ride out a burst,
+/// small enough that a writer slower than the load makes callers wait instead of growing memory.
+const BUFFERED_LINES: usize = 8192;
+
 /// Keeps the log writer's thread alive; dropping it writes out what is still buffered. Hold it in `main`
 /// for the life of the process.
 #[must_use = "dropping the guard stops the log writer"]
@@ -36,6 +40,7 @@ impl LogGuard {
 pub fn init_tracing(service_name: &str) -> LogGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) = NonBlockingBuilder::default()
+        .buffered_lines_limit(BUFFERED_LINES)
         .lossy(false)
         .thread_name("log-writer")
         .finish(BufWriter::new(std::io::stdout()));
