@@ -3,6 +3,9 @@ use dashboard_api::configuration::Settings;
 use dashboard_api::index::{self, TaskIndex};
 use dashboard_api::startup::{Application, SERVICE_NAME};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// dashboard-api: the task index, log viewer and live tail of agent-gateway. Configured by environment
 /// variables (see docs/dashboard-api.md).
 #[derive(Parser)]

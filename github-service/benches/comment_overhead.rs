@@ -1,6 +1,12 @@
 //! What going through github-service adds to a comment post, against posting directly to the same fake
 //! GitHub, at 1 and 50 concurrent callers, in one run.
 //!
+//! Two load shapes at each caller count: back to back (every caller sends its next post as soon as the
+//! last is answered: the machine saturates, and at 50 callers the latency is mostly queueing for the two
+//! cores the callers, the service and the fake GitHub share), and paced (every caller posts every
+//! `PACE`, 50 callers making 5,000 posts/s: below saturation, so the added latency is the service's
+//! own work).
+//!
 //! `cargo bench -p github-service --bench comment_overhead` (release build). The fake GitHub is a minimal
 //! axum server answering the comment post with a fixed 201 body, so the figures are the service's own cost:
 //! caller authentication, the task-log/trace middlewares, validation, the vault read (cached), the retrying
@@ -24,10 +30,23 @@ use service_kit::http_client::UpstreamSettings;
 use service_kit::provider_service::ProviderSettings;
 use service_kit::vault::{EncryptionKey, KeyRing};
 
+// The service's binary allocates through mimalloc; so does this process, which hosts the service.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CALLER: &str = "agent-token-0123456789";
 const GITHUB_TOKEN: &str = "ghp_benchtoken0123456789";
 const PATH: &str = "/repos/octo-org/hello-world/issues/1347/comments";
 const WARMUP_REQUESTS: usize = 500;
+/// How often each caller posts in the paced runs.
+const PACE: Duration = Duration::from_millis(10);
+
+/// How the callers send.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    BackToBack,
+    Paced,
+}
 
 /// GitHub's answer to a comment post (docs.github.com/rest/issues/comments#create-an-issue-comment).
 fn comment_answer() -> String {
@@ -97,7 +116,13 @@ async fn start_service(github: SocketAddr, dir: &std::path::Path) -> SocketAddr 
 }
 
 /// Posts `total` comments to `url` from `callers` concurrent callers; answers the latency histogram (µs).
-async fn measure(url: &str, bearer: &str, callers: usize, total: usize) -> Histogram<u64> {
+async fn measure(
+    url: &str,
+    bearer: &str,
+    callers: usize,
+    total: usize,
+    shape: Shape,
+) -> Histogram<u64> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(callers)
         .build()
@@ -114,7 +139,15 @@ async fn measure(url: &str, bearer: &str, callers: usize, total: usize) -> Histo
             );
             tokio::spawn(async move {
                 let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+                // Callers start spread over one pace, as independent clients would.
+                let offset = PACE.mul_f64(rand::random::<f64>());
+                let mut ticks =
+                    tokio::time::interval_at(tokio::time::Instant::now() + offset, PACE);
+                ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 for _ in 0..per_caller {
+                    if let Shape::Paced = shape {
+                        ticks.tick().await;
+                    }
                     let started = Instant::now();
                     let response = client
                         .post(&url)
@@ -160,9 +193,9 @@ struct Phase {
     cpu_per_request: Duration,
 }
 
-async fn phase(url: &str, bearer: &str, callers: usize, total: usize) -> Phase {
+async fn phase(url: &str, bearer: &str, callers: usize, total: usize, shape: Shape) -> Phase {
     let (cpu, wall) = (process_cpu(), Instant::now());
-    let latency = measure(url, bearer, callers, total).await;
+    let latency = measure(url, bearer, callers, total, shape).await;
     let elapsed = wall.elapsed();
     Phase {
         latency,
@@ -182,16 +215,27 @@ async fn main() {
     let service = start_service(github, dir.path()).await;
     let direct_url = format!("http://{github}{PATH}");
     let service_url = format!("http://{service}/api/v1/github{PATH}");
-    measure(&direct_url, GITHUB_TOKEN, 10, WARMUP_REQUESTS).await;
-    measure(&service_url, CALLER, 10, WARMUP_REQUESTS).await;
+    measure(
+        &direct_url,
+        GITHUB_TOKEN,
+        10,
+        WARMUP_REQUESTS,
+        Shape::BackToBack,
+    )
+    .await;
+    measure(&service_url, CALLER, 10, WARMUP_REQUESTS, Shape::BackToBack).await;
 
     println!(
-        "| callers | requests | direct p50 | direct p99 | via service p50 | via service p99 | added p50 | added p99 | ratio p50 | ratio p99 | direct req/s | via service req/s | CPU/request direct | CPU/request via service |"
+        "| callers | shape | requests | direct p50 | direct p99 | via service p50 | via service p99 | added p50 | added p99 | ratio p50 | ratio p99 | direct req/s | via service req/s | CPU/request direct | CPU/request via service |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (callers, total) in [(1, 3_000), (50, 20_000)] {
-        let direct = phase(&direct_url, GITHUB_TOKEN, callers, total).await;
-        let through = phase(&service_url, CALLER, callers, total).await;
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (callers, total, shape) in [
+        (1, 3_000, Shape::BackToBack),
+        (50, 20_000, Shape::BackToBack),
+        (50, 20_000, Shape::Paced),
+    ] {
+        let direct = phase(&direct_url, GITHUB_TOKEN, callers, total, shape).await;
+        let through = phase(&service_url, CALLER, callers, total, shape).await;
         let (d50, d99) = (
             direct.latency.value_at_quantile(0.5),
             direct.latency.value_at_quantile(0.99),
@@ -201,7 +245,7 @@ async fn main() {
             through.latency.value_at_quantile(0.99),
         );
         println!(
-            "| {callers} | {total} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.2}× | {:.2}× | {:.0} | {:.0} | {} µs | {} µs |",
+            "| {callers} | {shape:?} | {total} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.2}× | {:.2}× | {:.0} | {:.0} | {} µs | {} µs |",
             ms(d50),
             ms(d99),
             ms(s50),

@@ -2,6 +2,9 @@ use anyhow::Context;
 use github_service::configuration::{SERVICE_NAME, Settings};
 use github_service::startup::Application;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _logs = service_kit::telemetry::init_tracing(SERVICE_NAME);

@@ -1,6 +1,9 @@
 use jira_service::configuration::Settings;
 use jira_service::startup::Application;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _logs = service_kit::telemetry::init_tracing("jira-service");

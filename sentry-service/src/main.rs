@@ -1,6 +1,9 @@
 use sentry_service::configuration::Settings;
 use sentry_service::startup::Application;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _logs = service_kit::telemetry::init_tracing("sentry-service");
