@@ -176,14 +176,17 @@ async fn measure(
 /// CPU time (user + system) this process has used, from `/proc/self/stat` (clock ticks of 10 ms).
 fn process_cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command name: state, ppid, …; utime and stime are the 12th and 13th fields (some before
+    // them, such as tpgid, may be -1, so fields are taken by position, not filtered by type).
     let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<u64> = after_name
-        .split_whitespace()
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    // After the name come the state (not a number), then ppid …: utime and stime are the 11th and 12th numbers.
-    let ticks = fields.get(10).copied().unwrap_or(0) + fields.get(11).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |index: usize| {
+        fields
+            .get(index)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 /// One measured phase: latencies, throughput, and CPU per request.
