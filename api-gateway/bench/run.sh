@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Gateway benchmark: the release gateway against real Redis, beside two baselines measured in the same run
-# (a bare axum server that only reads the body and checks the HMAC, and redis-benchmark's XADD rate).
+# Gateway benchmark: the release gateway against real Redis, beside the baselines measured in the same run
+# (a bare axum server that only reads the body and checks the HMAC, redis-benchmark's XADD rate, and how
+# many task-shaped directories the disk and tmpfs create per second right now).
 #
 #   api-gateway/bench/run.sh            # from the workspace root; needs wrk, redis-server running, python3
 #
-# Knobs: DURATION (default 20s), CONNECTIONS (32), THREADS (2), DELIVERIES (5000 prepared bodies),
-# REDIS_URL (redis://127.0.0.1:6379), BUILD=0 to use the release binaries already built, GATEWAY_BIN
-# (target/release/api-gateway). ACTOR_RATE_LIMIT_PER_MINUTE=0: the load comes from 40 actors.
+# The gateway runs twice on the same load: task logs on the disk (under BENCH_DIR, default target/), then
+# on tmpfs (/dev/shm), because this machine's disk varies tenfold in how fast it creates files (see
+# BENCHMARKS.md). Knobs: DURATION (default 20s), CONNECTIONS (32), THREADS (2), DELIVERIES (5000 prepared
+# bodies), REDIS_URL (redis://127.0.0.1:6379), BUILD=0 to use the release binaries already built,
+# GATEWAY_BIN (target/release/api-gateway), BENCH_DIR. The gateway runs with ACTOR_RATE_LIMIT_PER_MINUTE=0
+# (the load comes from 40 actors) and ACKNOWLEDGE_TASKS=false (the acknowledgement runs after the answer,
+# against the provider services, which have their own benchmark).
 set -euo pipefail
 
 DURATION=${DURATION:-20s}
@@ -19,6 +24,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH=$ROOT/api-gateway/bench
 mkdir -p "${BENCH_DIR:-$ROOT/target}"
 WORK=$(mktemp -d -p "${BENCH_DIR:-$ROOT/target}" gateway-bench.XXXXXX)
+TMPFS_WORK=""
+if [ -d /dev/shm ]; then TMPFS_WORK=$(mktemp -d -p /dev/shm gateway-bench.XXXXXX); fi
 PREFIX="bench:$(date +%s):"
 GATEWAY_PORT=${GATEWAY_PORT:-18080}
 BARE_PORT=${BARE_PORT:-18099}
@@ -28,7 +35,7 @@ cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
   redis-cli -u "$REDIS_URL" --scan --pattern "${PREFIX}*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
   redis-cli -u "$REDIS_URL" del bench:xadd >/dev/null
-  rm -rf "$WORK"
+  rm -rf "$WORK" ${TMPFS_WORK:+"$TMPFS_WORK"}
 }
 trap cleanup EXIT
 
@@ -52,6 +59,33 @@ run_load() {
 
 value() { awk -F= -v key="$2" '$1 == key {print $2}' "$WORK/$1.wrk"; }
 
+# Task-shaped directories (a directory, two files written and renamed, two appended) per second in $1.
+# The probe's files stay until the end: deleting thousands of files slows this disk's next creations.
+probe_files() {
+  python3 - "$1" <<'PY'
+import os, sys, time
+root = sys.argv[1]
+os.makedirs(root, exist_ok=True)
+count, started = 2000, time.perf_counter()
+for i in range(count):
+    task = os.path.join(root, f"task-{i}")
+    os.mkdir(task)
+    for name in ("metadata.json", "01-input.json"):
+        with open(os.path.join(task, f".{name}.tmp"), "wb") as f:
+            f.write(b"x" * 1500)
+        os.rename(os.path.join(task, f".{name}.tmp"), os.path.join(task, name))
+    for name in ("02-webhook-flow.jsonl", "03-queue-flow.jsonl"):
+        with open(os.path.join(task, name), "ab") as f:
+            f.write(b"y" * 600)
+print(round(count / (time.perf_counter() - started)))
+PY
+}
+
+echo "== file-creation baselines" >&2
+disk_dirs=$(probe_files "$WORK/probe")
+tmpfs_dirs="—"
+if [ -n "$TMPFS_WORK" ]; then tmpfs_dirs=$(probe_files "$TMPFS_WORK/probe"); fi
+
 echo "== bare axum + HMAC baseline" >&2
 BIND_ADDR=127.0.0.1:$BARE_PORT GITHUB_WEBHOOK_SECRET=$SECRET target/release/bare-hmac-server &
 server_pid=$!
@@ -60,40 +94,66 @@ run_load bare "$BARE_PORT"
 bare_rss=$(peak_rss_kb "$server_pid")
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 
-echo "== api-gateway" >&2
-BIND_ADDR=127.0.0.1:$GATEWAY_PORT GITHUB_WEBHOOK_SECRET=$SECRET REDIS_URL=$REDIS_URL REDIS_KEY_PREFIX=$PREFIX \
-  TASK_LOGS_DIR="$WORK/logs" ACTOR_RATE_LIMIT_PER_MINUTE=0 RUST_LOG=${RUST_LOG:-info} \
-  "${GATEWAY_BIN:-target/release/api-gateway}" >"$WORK/gateway.log" &
-server_pid=$!
-wait_for_port "$GATEWAY_PORT"
-run_load gateway "$GATEWAY_PORT"
-gateway_rss=$(peak_rss_kb "$server_pid")
-kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+# run_gateway NAME LOGS_DIR: the gateway under the same load; sets NAME_* figures.
+declare -A figure
+run_gateway() {
+  local name=$1 logs=$2 prefix="${PREFIX}$1:"
+  echo "== api-gateway, task logs in $logs" >&2
+  BIND_ADDR=127.0.0.1:$GATEWAY_PORT GITHUB_WEBHOOK_SECRET=$SECRET REDIS_URL=$REDIS_URL REDIS_KEY_PREFIX=$prefix \
+    TASK_LOGS_DIR="$logs" ACTOR_RATE_LIMIT_PER_MINUTE=0 ACKNOWLEDGE_TASKS=false RUST_LOG=${RUST_LOG:-info} \
+    "${GATEWAY_BIN:-target/release/api-gateway}" >"$WORK/$name.log" &
+  server_pid=$!
+  wait_for_port "$GATEWAY_PORT"
+  run_load "$name" "$GATEWAY_PORT"
+  figure[$name.rss]=$(( $(peak_rss_kb "$server_pid") / 1024 ))
+  kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+  local queued=0
+  for priority in high normal low; do
+    queued=$((queued + $(redis-cli -u "$REDIS_URL" xlen "${prefix}tasks:$priority")))
+  done
+  local accepted
+  accepted=$(value "$name" STATUS_202)
+  figure[$name.queued]=$queued
+  figure[$name.lost]=$(( accepted > queued ? accepted - queued : 0 ))
+  figure[$name.dirs]=$(find "$logs" -mindepth 1 -maxdepth 1 -type d | wc -l)
+  figure[$name.lines]=$(wc -l <"$WORK/$name.log")
+}
 
-queued=0
-for priority in high normal low; do
-  queued=$((queued + $(redis-cli -u "$REDIS_URL" xlen "${PREFIX}tasks:$priority")))
-done
-accepted=$(value gateway STATUS_202)
-task_dirs=$(find "$WORK/logs" -mindepth 1 -maxdepth 1 -type d | wc -l)
-log_lines=$(wc -l <"$WORK/gateway.log")
+run_gateway disk "$WORK/logs"
+columns="disk"
+if [ -n "$TMPFS_WORK" ]; then run_gateway tmpfs "$TMPFS_WORK/logs"; columns="disk tmpfs"; fi
 
 echo "== redis-benchmark XADD baseline" >&2
 envelope=$(head -c 900 /dev/zero | tr '\0' 'x')
 xadd=$(redis-benchmark -u "$REDIS_URL" -c "$CONNECTIONS" -n 200000 -q XADD bench:xadd '*' envelope "$envelope" | tr '\r' '\n' | awk '/requests per second/ {for (i = 1; i <= NF; i++) if ($i == "requests") value = $(i - 1)} END {print value}')
 
-bare_rps=$(value bare RPS); gateway_rps=$(value gateway RPS)
-cat <<REPORT
-| measure | bare axum + HMAC | api-gateway |
-|---|---|---|
-| requests/s | $bare_rps | $gateway_rps ($(awk -v g="$gateway_rps" -v b="$bare_rps" 'BEGIN {printf "%.0f %%", 100 * g / b}') of bare) |
-| p50 latency | $(value bare P50_US) µs | $(value gateway P50_US) µs |
-| p99 latency | $(value bare P99_US) µs | $(value gateway P99_US) µs |
-| peak RSS | $((bare_rss / 1024)) MiB | $((gateway_rss / 1024)) MiB |
-| answers 202 / 200 / other | $(value bare STATUS_202) / $(value bare STATUS_200) / $(value bare STATUS_OTHER) | $accepted / $(value gateway STATUS_200) / $(value gateway STATUS_OTHER) |
-| tasks on the streams / task directories | — | $queued / $task_dirs |
-| tasks lost (202s not on a stream) | — | $(( accepted > queued ? accepted - queued : 0 )) (entries beyond the 202s: requests in flight when wrk stopped) |
-| gateway JSON log lines | — | $log_lines |
+bare_rps=$(value bare RPS)
+row() { # row LABEL BARE_VALUE FUNCTION
+  local line="| $1 | $2 |"
+  for name in $columns; do line="$line $($3 "$name") |"; done
+  echo "$line"
+}
+rps() { local r; r=$(value "$1" RPS); awk -v g="$r" -v b="$bare_rps" 'BEGIN {printf "%d (%.0f %% of bare)", g, 100 * g / b}'; }
+p50() { echo "$(value "$1" P50_US) µs"; }
+p99() { echo "$(value "$1" P99_US) µs"; }
+rss() { echo "${figure[$1.rss]} MiB"; }
+answers() { echo "$(value "$1" STATUS_202) / $(value "$1" STATUS_200) / $(value "$1" STATUS_OTHER)"; }
+tasks() { echo "${figure[$1.queued]} / ${figure[$1.dirs]}"; }
+lost() { echo "${figure[$1.lost]}"; }
+lines() { echo "${figure[$1.lines]}"; }
 
-redis-benchmark XADD (900-byte field, $CONNECTIONS connections): $xadd requests/s
-REPORT
+header="| measure | bare axum + HMAC |"; rule="|---|---|"
+for name in $columns; do header="$header api-gateway, logs on $name |"; rule="$rule---|"; done
+echo "$header"
+echo "$rule"
+row "requests/s" "$bare_rps" rps
+row "p50 latency" "$(value bare P50_US) µs" p50
+row "p99 latency" "$(value bare P99_US) µs" p99
+row "peak RSS" "$((bare_rss / 1024)) MiB" rss
+row "answers 202 / 200 / other" "$(value bare STATUS_202) / $(value bare STATUS_200) / $(value bare STATUS_OTHER)" answers
+row "tasks on the streams / task directories" "—" tasks
+row "tasks lost (202s not on a stream)" "—" lost
+row "gateway JSON log lines" "—" lines
+echo
+echo "Baselines in the same run: redis-benchmark XADD (900-byte field, $CONNECTIONS connections) $xadd requests/s;"
+echo "task-shaped directories created per second: $disk_dirs on the disk, $tmpfs_dirs on tmpfs."
