@@ -1,5 +1,7 @@
 //! GitHub deliveries: comments, reviews, and issues/PRs opened with the mention in their body.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use contracts::{Actor, Provider, SourceRef, TaskEnvelope};
 use serde::Deserialize;
@@ -24,16 +26,23 @@ const COMMAND_EVENTS: [&str; 5] = [
     "pull_request_review",
 ];
 
+/// Texts are borrowed from the body where they hold no escapes: an issue or pull request's body (often the
+/// larger part of a 10–25 KB delivery) is not copied just to be looked at once.
 #[derive(Debug, Deserialize)]
-struct Payload {
+struct Payload<'a> {
     action: Option<String>,
     sender: Option<User>,
     repository: Option<Repository>,
-    issue: Option<Item>,
-    pull_request: Option<Item>,
-    comment: Option<Item>,
-    review: Option<Item>,
-    changes: Option<Changes>,
+    #[serde(borrow)]
+    issue: Option<Item<'a>>,
+    #[serde(borrow)]
+    pull_request: Option<Item<'a>>,
+    #[serde(borrow)]
+    comment: Option<Item<'a>>,
+    #[serde(borrow)]
+    review: Option<Item<'a>>,
+    #[serde(borrow)]
+    changes: Option<Changes<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,10 +60,11 @@ struct Repository {
 
 /// An issue, pull request, comment or review: the fields they share.
 #[derive(Debug, Deserialize)]
-struct Item {
+struct Item<'a> {
     id: Option<u64>,
     number: Option<u64>,
-    body: Option<String>,
+    #[serde(borrow)]
+    body: Option<Cow<'a, str>>,
     html_url: Option<String>,
     author_association: Option<String>,
     /// Present on issues that are pull requests.
@@ -62,13 +72,15 @@ struct Item {
 }
 
 #[derive(Debug, Deserialize)]
-struct Changes {
-    body: Option<ChangedText>,
+struct Changes<'a> {
+    #[serde(borrow)]
+    body: Option<ChangedText<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-struct ChangedText {
-    from: String,
+struct ChangedText<'a> {
+    #[serde(borrow)]
+    from: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,15 +105,17 @@ pub fn triage(
     if !COMMAND_EVENTS.contains(&event) {
         return Ok(Triage::Ignored(reason::UNSUPPORTED_EVENT));
     }
-    let payload: Payload = if media_type == FORM {
-        let form: FormBody = serde_urlencoded::from_bytes(delivery.body).map_err(|e| {
+    let form: FormBody;
+    let json = if media_type == FORM {
+        form = serde_urlencoded::from_bytes(delivery.body).map_err(|e| {
             WebhookError::MalformedBody(format!("form body without `payload`: {e}"))
         })?;
-        serde_json::from_str(&form.payload)
+        form.payload.as_bytes()
     } else {
-        serde_json::from_slice(delivery.body)
-    }
-    .map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
+        delivery.body
+    };
+    let payload: Payload<'_> =
+        serde_json::from_slice(json).map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
     *parsed_at = Utc::now();
 
     let action = payload.action.as_deref().unwrap_or("");
