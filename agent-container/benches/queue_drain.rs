@@ -509,7 +509,9 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(32);
-    println!("agent-container benchmark: real Redis at {REDIS_URL}, no-op runner, release build");
+    println!(
+        "agent-container benchmark: real Redis at {REDIS_URL}, no-op runner, bench profile (release + fat LTO)"
+    );
 
     let (bare_p50, bare_p99) = summary(
         "baseline: enqueue -> bare XREADGROUP consumer",

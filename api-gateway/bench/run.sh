@@ -9,7 +9,8 @@
 # on tmpfs (/dev/shm), because this machine's disk varies tenfold in how fast it creates files (see
 # BENCHMARKS.md). Knobs: DURATION (default 20s), CONNECTIONS (32), THREADS (2), DELIVERIES (5000 prepared
 # bodies), REDIS_URL (redis://127.0.0.1:6379), BUILD=0 to use the release binaries already built,
-# GATEWAY_BIN (target/release/api-gateway), BENCH_DIR. The gateway runs with ACTOR_RATE_LIMIT_PER_MINUTE=0
+# GATEWAY_BIN (target/production/api-gateway), BENCH_DIR. Both servers are built with the `production`
+# profile (fat LTO), the one the container images ship. The gateway runs with ACTOR_RATE_LIMIT_PER_MINUTE=0
 # (the load comes from 40 actors) and ACKNOWLEDGE_TASKS=false (the acknowledgement runs after the answer,
 # against the provider services, which have their own benchmark).
 set -euo pipefail
@@ -41,7 +42,7 @@ trap cleanup EXIT
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 cd "$ROOT"
-if [ "${BUILD:-1}" != 0 ]; then cargo build --release -p api-gateway --bins >&2; fi
+if [ "${BUILD:-1}" != 0 ]; then cargo build --profile production -p api-gateway --bins >&2; fi
 python3 "$BENCH/prepare.py" --out "$WORK/requests.txt" --count "$DELIVERIES" --secret "$SECRET" >&2
 
 wait_for_port() {
@@ -87,7 +88,7 @@ tmpfs_dirs="—"
 if [ -n "$TMPFS_WORK" ]; then tmpfs_dirs=$(probe_files "$TMPFS_WORK/probe"); fi
 
 echo "== bare axum + HMAC baseline" >&2
-BIND_ADDR=127.0.0.1:$BARE_PORT GITHUB_WEBHOOK_SECRET=$SECRET target/release/bare-hmac-server &
+BIND_ADDR=127.0.0.1:$BARE_PORT GITHUB_WEBHOOK_SECRET=$SECRET target/production/bare-hmac-server &
 server_pid=$!
 wait_for_port "$BARE_PORT"
 run_load bare "$BARE_PORT"
@@ -101,7 +102,7 @@ run_gateway() {
   echo "== api-gateway, task logs in $logs" >&2
   BIND_ADDR=127.0.0.1:$GATEWAY_PORT GITHUB_WEBHOOK_SECRET=$SECRET REDIS_URL=$REDIS_URL REDIS_KEY_PREFIX=$prefix \
     TASK_LOGS_DIR="$logs" ACTOR_RATE_LIMIT_PER_MINUTE=0 ACKNOWLEDGE_TASKS=false RUST_LOG=${RUST_LOG:-info} \
-    "${GATEWAY_BIN:-target/release/api-gateway}" >"$WORK/$name.log" &
+    "${GATEWAY_BIN:-target/production/api-gateway}" >"$WORK/$name.log" &
   server_pid=$!
   wait_for_port "$GATEWAY_PORT"
   run_load "$name" "$GATEWAY_PORT"

@@ -7,7 +7,7 @@
 //! `PACE`, 50 callers making 5,000 posts/s: below saturation, so the added latency is the service's
 //! own work).
 //!
-//! `cargo bench -p github-service --bench comment_overhead` (release build). The fake GitHub is a minimal
+//! `cargo bench -p github-service --bench comment_overhead` (bench profile: release + fat LTO). The fake GitHub is a minimal
 //! axum server answering the comment post with a fixed 201 body, so the figures are the service's own cost:
 //! caller authentication, the task-log/trace middlewares, validation, the vault read (cached), the retrying
 //! client, and the answer's re-serialisation.
