@@ -70,35 +70,28 @@ pub struct QueueDepths {
     pub dead_lettered: u64,
 }
 
-/// Lua that makes ARGV[1] the newest task of the conversation hash KEYS[1]: `latest`, the head of `recent`
-/// (at most `CONV_RECENT_MAX` ids), and the hash's TTL refreshed. ARGV[2..5]: latest field, recent field,
-/// recent max, ttl. The enqueue script embeds it with the arguments shifted.
-macro_rules! record_in_conversation_lua {
-    ($conversation:literal, $task_id:literal, $first_arg:literal) => {
-        concat!(
-            "local conversation, conv_task, conv_args = ", $conversation, ", ", $task_id, ", ", $first_arg, "\n",
-            r"
-local ids = {conv_task}
-local recent = redis.call('HGET', conversation, ARGV[conv_args + 1])
-if recent then
-  for id in string.gmatch(recent, '%S+') do
-    if id ~= conv_task and #ids < tonumber(ARGV[conv_args + 2]) then table.insert(ids, id) end
+/// Lua function shared by the two scripts below: makes `task` the newest task of the conversation hash:
+/// `latest`, the head of `recent` (at most `max` ids), and the hash's TTL refreshed.
+const RECORD_IN_CONVERSATION_FN: &str = r"
+local function record_in_conversation(conversation, task, latest_field, recent_field, max, ttl)
+  local ids = {task}
+  local recent = redis.call('HGET', conversation, recent_field)
+  if recent then
+    for id in string.gmatch(recent, '%S+') do
+      if id ~= task and #ids < tonumber(max) then table.insert(ids, id) end
+    end
   end
+  redis.call('HSET', conversation, latest_field, task, recent_field, table.concat(ids, ' '))
+  redis.call('EXPIRE', conversation, ttl)
 end
-redis.call('HSET', conversation, ARGV[conv_args], conv_task, ARGV[conv_args + 1], table.concat(ids, ' '))
-redis.call('EXPIRE', conversation, ARGV[conv_args + 3])
-"
-        )
-    };
-}
+";
 
 // KEYS: stream, task-events, dedup keys… (ARGV[6] of them), then the conversation hash when ARGV[7] is
 // "1"; ARGV: envelope, event, events max len, task id, dedup ttl, dedup count, record flag, then the
 // conversation arguments (latest field, recent field, recent max, ttl).
 // Every dedup key is checked before any is claimed, so a delivery known under several ids (a Jira Server
 // comment arriving as two webhooks) starts one task.
-const ENQUEUE_SCRIPT: &str = concat!(
-    r"
+const ENQUEUE_SCRIPT: &str = r"
 local dedup_end = 2 + tonumber(ARGV[6])
 for i = 3, dedup_end do
   local existing = redis.call('GET', KEYS[i])
@@ -110,19 +103,16 @@ end
 local id = redis.call('XADD', KEYS[1], '*', 'envelope', ARGV[1])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event', ARGV[2])
 if ARGV[7] == '1' then
-",
-    record_in_conversation_lua!("KEYS[dedup_end + 1]", "ARGV[4]", "8"),
-    r"
+  record_in_conversation(KEYS[dedup_end + 1], ARGV[4], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 end
 return {1, id}
-"
-);
+";
 
 // KEYS: the conversation hash; ARGV: task id, latest field, recent field, recent max, ttl.
-const RECORD_IN_CONVERSATION_SCRIPT: &str = concat!(
-    record_in_conversation_lua!("KEYS[1]", "ARGV[1]", "2"),
-    "return 1\n"
-);
+const RECORD_IN_CONVERSATION_SCRIPT: &str = r"
+record_in_conversation(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+return 1
+";
 
 #[derive(Clone)]
 pub struct TaskQueue {
@@ -137,8 +127,10 @@ impl TaskQueue {
         Self {
             pool,
             keys,
-            enqueue_script: Script::new(ENQUEUE_SCRIPT),
-            record_in_conversation_script: Script::new(RECORD_IN_CONVERSATION_SCRIPT),
+            enqueue_script: Script::new(&format!("{RECORD_IN_CONVERSATION_FN}{ENQUEUE_SCRIPT}")),
+            record_in_conversation_script: Script::new(&format!(
+                "{RECORD_IN_CONVERSATION_FN}{RECORD_IN_CONVERSATION_SCRIPT}"
+            )),
         }
     }
 

@@ -7,7 +7,6 @@
 //! level (I/O error, dropped connection, timeout) and drops it when it comes back; a PING is sent only
 //! to a connection that sat idle for [`TRUSTED_WHILE_BUSY`] or longer.
 
-use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -134,20 +133,6 @@ pub struct Connection(managed::Object<Manager>);
 impl From<managed::Object<Manager>> for Connection {
     fn from(object: managed::Object<Manager>) -> Self {
         Self(object)
-    }
-}
-
-impl Deref for Connection {
-    type Target = MultiplexedConnection;
-
-    fn deref(&self) -> &MultiplexedConnection {
-        &self.0.inner
-    }
-}
-
-impl DerefMut for Connection {
-    fn deref_mut(&mut self) -> &mut MultiplexedConnection {
-        &mut self.0.inner
     }
 }
 

@@ -162,6 +162,30 @@ async fn twenty_concurrent_duplicates_make_one_task() {
     assert_eq!(app.task_events().len(), 1);
 }
 
+/// With the rate limit off there is no pre-check round trip: the enqueue script alone finds duplicates, and
+/// the directories the losers wrote are removed again.
+#[tokio::test]
+async fn duplicates_without_the_rate_limit_make_one_task_and_one_directory() {
+    let app = spawn_app_with(|s| s.actor_rate_limit_per_minute = 0).await;
+    let delivery = github_delivery(
+        "issue_comment",
+        &github_comment("@agent fix", "OWNER", "ada", "User"),
+    );
+    let mut answers = futures::future::join_all((0..10).map(|_| app.send(&delivery))).await;
+    answers.push(app.send(&delivery).await);
+
+    let queued: Vec<_> = answers.iter().filter(|a| a.status == 202).collect();
+    assert_eq!(queued.len(), 1);
+    let original = queued[0].task_id();
+    for answer in answers.iter().filter(|a| a.status != 202) {
+        assert_eq!(answer.body["status"], "duplicate", "{}", answer.body);
+        assert_eq!(answer.task_id(), original);
+    }
+    assert_eq!(app.queued_envelopes().len(), 1);
+    assert_eq!(app.task_dirs(), vec![original.to_string()]);
+    app.assert_task_logged(&original);
+}
+
 #[tokio::test]
 async fn untrusted_and_bot_actors_are_ignored() {
     let app = spawn_app().await;
