@@ -5,7 +5,7 @@
 //! Redis. A duplicate or a failed enqueue removes the directory again, so no directory ever claims a task
 //! that is not queued. Log writes that fail are counted and traced but never fail the request.
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
@@ -15,6 +15,7 @@ use contracts::webhook::WebhookAnswer;
 use contracts::{LogFile, TaskEnvelope, TaskId, TaskLogWriter};
 use deadpool_redis::redis;
 use http::HeaderMap;
+use serde::Serialize;
 use serde_json::{Value, json};
 use service_kit::queue::{EnqueueOutcome, QueueError};
 use service_kit::trace_context::TraceContext;
@@ -82,33 +83,51 @@ pub async fn create_task(
     let logs = state.logs.clone();
     let prepared = envelope.clone();
     let stream = keys.task_stream(envelope.priority);
-    run_blocking(move || {
-        prepare_task_dir(&logs, &prepared, &request, times, &received, &stream);
-    })
-    .await;
+    let webhook_flow = state
+        .file_work
+        .run(move || prepare_task_dir(&logs, &prepared, &request, times, received, &stream))
+        .await
+        .flatten();
 
     let dedup_refs: Vec<&str> = dedup_keys.iter().map(String::as_str).collect();
     let outcome = state.queue.enqueue_new_task(&envelope, &dedup_refs).await;
     let entry_id = match outcome {
         Ok(EnqueueOutcome::Queued { entry_id }) => entry_id,
         Ok(EnqueueOutcome::Duplicate { task_id: original }) => {
+            drop(webhook_flow);
             remove_task_dir(state, task_id).await;
             return duplicate_answer(&original);
         }
         Err(error) => {
+            drop(webhook_flow);
             remove_task_dir(state, task_id).await;
             return Err(unavailable(error));
         }
     };
 
-    // One short append to a file that exists: cheap enough for the async thread, unlike the creations above.
-    append_logged(
-        &state.logs,
-        &task_id,
-        LogFile::WebhookFlow,
-        "queue_push",
-        json!({ "stream": keys.task_stream(envelope.priority), "entry_id": entry_id }),
-    );
+    // One short append, through the descriptor the stages above were written with when there is one.
+    let fields = json!({ "stream": keys.task_stream(envelope.priority), "entry_id": entry_id });
+    match webhook_flow {
+        Some(mut file) => {
+            let line = state.logs.render_line(
+                &task_id,
+                LogFile::WebhookFlow,
+                Utc::now(),
+                "queue_push",
+                fields,
+            );
+            if let Err(error) = file.write_all(line.as_bytes()) {
+                log_write_failed(LogFile::WebhookFlow.file_name(), &task_id, &error);
+            }
+        }
+        None => append_logged(
+            &state.logs,
+            &task_id,
+            LogFile::WebhookFlow,
+            "queue_push",
+            fields,
+        ),
+    }
     tracing::info!(
         task_id = %task_id,
         command = %envelope.command,
@@ -196,34 +215,46 @@ fn unavailable(error: QueueError) -> WebhookError {
     WebhookError::QueueUnavailable(error.to_string())
 }
 
+/// `01-input.json`: the normalized request and what the gateway saw of it.
+#[derive(Serialize)]
+struct Input<'a> {
+    task_id: &'a TaskId,
+    received_at: String,
+    request: &'a TaskRequest,
+    headers: &'a Value,
+    query: Option<&'a str>,
+    body_bytes: usize,
+}
+
 /// The directory, `metadata.json`, `01-input.json`, the webhook stages up to `task_created`, and `queued`
 /// in `03-queue-flow.jsonl`: all before the XADD, so a fast worker's `dequeued` always comes after
-/// `queued`. A duplicate or a failed enqueue removes the directory again.
+/// `queued`. A duplicate or a failed enqueue removes the directory again. Answers
+/// `02-webhook-flow.jsonl`, open for appending, for the `queue_push` stage.
 fn prepare_task_dir(
     logs: &TaskLogWriter,
     envelope: &TaskEnvelope,
     request: &TaskRequest,
     times: StageTimes,
-    received: &ReceivedRequest,
+    received: ReceivedRequest,
     stream: &str,
-) {
+) -> Option<File> {
     let task_id = &envelope.task_id;
     if let Err(error) = logs.create_task_dir(task_id) {
         log_write_failed("directory", task_id, &error);
-        return;
+        return None;
     }
     if let Err(error) = logs.write_json(task_id, LogFile::Metadata, &TaskMetadata::queued(envelope))
     {
         log_write_failed(LogFile::Metadata.file_name(), task_id, &error);
     }
-    let input = json!({
-        "task_id": task_id,
-        "received_at": contracts::task_log::format_ts(times.received),
-        "request": request,
-        "headers": received.headers,
-        "query": received.query,
-        "body_bytes": received.body_bytes,
-    });
+    let input = Input {
+        task_id,
+        received_at: contracts::task_log::format_ts(times.received),
+        request,
+        headers: &received.headers,
+        query: received.query.as_deref(),
+        body_bytes: received.body_bytes,
+    };
     if let Err(error) = logs.write_json(task_id, LogFile::Input, &input) {
         log_write_failed(LogFile::Input.file_name(), task_id, &error);
     }
@@ -231,7 +262,12 @@ fn prepare_task_dir(
         (
             times.received,
             "received",
-            json!({ "provider": request.provider, "body_bytes": received.body_bytes, "headers": received.headers }),
+            // The headers move into the line (json! would copy them).
+            Value::Object(serde_json::Map::from_iter([
+                ("provider".to_owned(), json!(request.provider)),
+                ("body_bytes".to_owned(), received.body_bytes.into()),
+                ("headers".to_owned(), received.headers),
+            ])),
         ),
         (
             times.validated,
@@ -251,7 +287,7 @@ fn prepare_task_dir(
         ),
     ];
     let path = logs.path(task_id, LogFile::WebhookFlow);
-    let written = OpenOptions::new()
+    let webhook_flow = OpenOptions::new()
         .create(true)
         .append(true)
         .open(&path)
@@ -263,11 +299,16 @@ fn prepare_task_dir(
                     logs.render_line(task_id, LogFile::WebhookFlow, ts, stage, fields)
                 })
                 .collect();
-            file.write_all(lines.as_bytes())
+            file.write_all(lines.as_bytes())?;
+            Ok(file)
         });
-    if let Err(error) = written {
-        log_write_failed(LogFile::WebhookFlow.file_name(), task_id, &error);
-    }
+    let webhook_flow = match webhook_flow {
+        Ok(file) => Some(file),
+        Err(error) => {
+            log_write_failed(LogFile::WebhookFlow.file_name(), task_id, &error);
+            None
+        }
+    };
     append_logged(
         logs,
         task_id,
@@ -275,6 +316,7 @@ fn prepare_task_dir(
         "queued",
         json!({ "stream": stream, "priority": envelope.priority, "attempt": envelope.attempt, "run": envelope.run }),
     );
+    webhook_flow
 }
 
 fn append_logged(logs: &TaskLogWriter, task_id: &TaskId, file: LogFile, kind: &str, fields: Value) {
@@ -290,21 +332,14 @@ fn log_write_failed(file: &'static str, task_id: &TaskId, error: &std::io::Error
 
 async fn remove_task_dir(state: &AppState, task_id: TaskId) {
     let logs = state.logs.clone();
-    run_blocking(move || {
-        if let Err(error) = logs.remove_task_dir(&task_id) {
-            log_write_failed("directory", &task_id, &error);
-        }
-    })
-    .await;
-}
-
-/// File work runs on the blocking pool: on a slow or busy disk, creating a task's files takes milliseconds,
-/// and the async workers must keep answering the deliveries that need no files. A panic is logged, never
-/// propagated.
-async fn run_blocking(work: impl FnOnce() + Send + 'static) {
-    if let Err(error) = tokio::task::spawn_blocking(work).await {
-        tracing::error!(%error, "task log work panicked");
-    }
+    state
+        .file_work
+        .run(move || {
+            if let Err(error) = logs.remove_task_dir(&task_id) {
+                log_write_failed("directory", &task_id, &error);
+            }
+        })
+        .await;
 }
 
 /// Header names whose values are credentials.

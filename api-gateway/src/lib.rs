@@ -6,6 +6,7 @@ pub mod control;
 pub mod conversation;
 pub mod delivery;
 pub mod error;
+pub mod file_work;
 pub mod intake;
 pub mod mention;
 pub mod permissions;

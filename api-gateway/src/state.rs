@@ -8,6 +8,7 @@ use service_kit::service_client::ServiceClient;
 use service_kit::tracking::Tracker;
 
 use crate::configuration::Settings;
+use crate::file_work::FileWork;
 use crate::permissions::{PERMISSION_CHECK_TIMEOUT, RepositoryPermissions};
 use crate::signature::{
     Clock, GithubVerifier, JiraVerifier, SentryVerifier, SignatureVerifier, SlackVerifier,
@@ -23,6 +24,8 @@ pub struct AppContext {
     pub settings: Settings,
     pub queue: TaskQueue,
     pub logs: TaskLogWriter,
+    /// Where task-log file work runs (inline, or on the blocking pool while the storage is slow).
+    pub file_work: FileWork,
     /// Reactions and the tracking message, through the provider services.
     pub tracker: Tracker,
     pub permissions: RepositoryPermissions,
@@ -79,6 +82,7 @@ impl AppState {
             settings,
             queue,
             logs,
+            file_work: FileWork::default(),
             tracker,
             permissions,
         }))

@@ -252,33 +252,41 @@ impl TaskLogWriter {
         fields: Value,
     ) -> String {
         let kind_field = file.kind_field();
-        let mut header = Map::new();
-        header.insert("ts".into(), Value::String(format_ts(ts)));
-        header.insert("task_id".into(), Value::String(task_id.to_string()));
-        header.insert("service".into(), Value::String(self.service.clone()));
-        header.insert(kind_field.into(), Value::String(kind.to_owned()));
-        let mut content = Map::new();
+        let header_keys = ["ts", "task_id", "service", kind_field];
+        let mut line = Map::new();
+        line.insert("ts".into(), Value::String(format_ts(ts)));
+        line.insert("task_id".into(), Value::String(task_id.to_string()));
+        line.insert("service".into(), Value::String(self.service.clone()));
+        line.insert(kind_field.into(), Value::String(kind.to_owned()));
         match fields {
             Value::Object(extra) => {
                 for (key, value) in extra {
-                    if !header.contains_key(&key) {
-                        content.insert(key, value);
+                    if !header_keys.contains(&key.as_str()) {
+                        line.insert(key, value);
                     }
                 }
             }
             Value::Null => {}
             other => {
-                content.insert("data".into(), other);
+                line.insert("data".into(), other);
             }
         }
-        let mut line = header.clone();
-        line.extend(content.clone());
-        let mut text = Value::Object(line).to_string();
+        let mut line = Value::Object(line);
+        let mut text = line.to_string();
         if text.len() < MAX_LINE_BYTES {
             text.push('\n');
             return text;
         }
         let original_bytes = text.len();
+        let Value::Object(mut content) = line.take() else {
+            unreachable!("the line was built as an object")
+        };
+        let mut header = Map::new();
+        for key in header_keys {
+            if let Some(value) = content.remove(key) {
+                header.insert(key.into(), value);
+            }
+        }
         let content = Value::Object(content).to_string();
         header.insert("truncated".into(), Value::Bool(true));
         header.insert("original_bytes".into(), original_bytes.into());

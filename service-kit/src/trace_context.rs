@@ -133,7 +133,9 @@ pub fn outbound_headers(trace: &TraceContext, task_id: Option<&TaskId>) -> Heade
 }
 
 /// Middleware: continues the caller's trace (or starts one), reads `X-Task-Id`, and runs the request
-/// inside a span carrying both, so every log line of the request has them.
+/// inside a span carrying both, so every log line of the request has them. The span's closing line is the
+/// request's log line: handlers record on it what the request came to (`outcome`, `reason`, `actor`)
+/// instead of logging a line of their own.
 pub async fn trace_requests(mut request: Request, next: Next) -> Response {
     let trace = request
         .headers()
@@ -154,6 +156,9 @@ pub async fn trace_requests(mut request: Request, next: Next) -> Response {
         trace_id = %trace.trace_id_hex(),
         task_id = tracing::field::Empty,
         status = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+        reason = tracing::field::Empty,
+        actor = tracing::field::Empty,
     );
     if let Some(task_id) = &task_id {
         span.record("task_id", tracing::field::display(task_id));

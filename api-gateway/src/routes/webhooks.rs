@@ -211,7 +211,11 @@ async fn receive(
                     tracing::info!(original_task_id = %task_id, "duplicate delivery");
                     (StatusCode::OK, "duplicate")
                 }
-                WebhookAnswer::Ignored { .. } => (StatusCode::OK, "ignored"),
+                WebhookAnswer::Ignored { reason } => {
+                    // The request's one log line (its span's) carries the reason.
+                    tracing::Span::current().record("reason", reason.as_str());
+                    (StatusCode::OK, "ignored")
+                }
                 WebhookAnswer::CancelRequested { .. } => (StatusCode::OK, "cancel_requested"),
                 WebhookAnswer::Requeued { .. } => (StatusCode::ACCEPTED, "requeued"),
             };
@@ -226,6 +230,7 @@ async fn receive(
             (error.outcome(), error.into_response())
         }
     };
+    tracing::Span::current().record("outcome", outcome);
     telemetry::record_webhook(provider, outcome, started.elapsed());
     response
 }
@@ -274,7 +279,6 @@ async fn handle(
         Triage::Challenge(challenge) => Ok(Handled::Challenge(challenge)),
         Triage::Ignored(reason) => {
             telemetry::record_ignored(provider, reason);
-            tracing::info!(provider = provider.as_str(), reason, "delivery ignored");
             Ok(Handled::Answer(WebhookAnswer::Ignored {
                 reason: reason.to_owned(),
             }))
@@ -289,7 +293,7 @@ async fn handle(
             }
             if !request.trust.may_start_tasks() {
                 telemetry::record_ignored(provider, reason::UNTRUSTED_ACTOR);
-                tracing::info!(provider = provider.as_str(), actor = %request.actor.id, "delivery ignored: untrusted actor");
+                tracing::Span::current().record("actor", request.actor.id.as_str());
                 return Ok(Handled::Answer(WebhookAnswer::Ignored {
                     reason: reason::UNTRUSTED_ACTOR.to_owned(),
                 }));
