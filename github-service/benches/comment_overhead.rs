@@ -10,7 +10,8 @@
 //! `cargo bench -p github-service --bench comment_overhead` (bench profile: release + fat LTO). The fake GitHub is a minimal
 //! axum server answering the comment post with a fixed 201 body, so the figures are the service's own cost:
 //! caller authentication, the task-log/trace middlewares, validation, the vault read (cached), the retrying
-//! client, and the answer's re-serialisation.
+//! client, the answer's re-serialisation, and the service's log line per request (bunyan JSON, written to a
+//! file in the benchmark's temporary directory, as the binary writes it to stdout).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -214,6 +215,10 @@ fn ms(micros: u64) -> f64 {
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
+    // The service logs as its binary does (bunyan JSON, `RUST_LOG`, default info: a line per request), to a
+    // file, so stdout keeps the results.
+    let log = std::fs::File::create(dir.path().join("service.log")).unwrap();
+    let _logs = service_kit::telemetry::init_tracing_to("github-service", log);
     let github = start_fake_github().await;
     let service = start_service(github, dir.path()).await;
     let direct_url = format!("http://{github}{PATH}");

@@ -169,8 +169,7 @@ async fn proxy(
         .map(|context| context.trace)
         .unwrap_or_else(TraceContext::new_root);
     let context = state.git().call_log().context(Some(grant.task_id), trace);
-    context.record(
-        "service_call",
+    context.record("service_call", || {
         json!({
             "scope": "call",
             "method": request.method().as_str(),
@@ -178,8 +177,8 @@ async fn proxy(
             "route": format!("/git/{{owner}}/{{repo}}.git/{}", endpoint.path()),
             "trace_id": trace.trace_id_hex(),
             "git_service": git_service(endpoint, request.uri().query()),
-        }),
-    );
+        })
+    });
     let outcome = if grant.covers(&owner, &repo) {
         forward(&state, &owner, &repo, endpoint, request, &context).await
     } else {
@@ -189,22 +188,21 @@ async fn proxy(
         Ok(response) => {
             context.record(
                 "service_response",
-                json!({ "scope": "call", "status": response.status().as_u16(), "duration_ms": millis(started.elapsed()) }),
+                || json!({ "scope": "call", "status": response.status().as_u16(), "duration_ms": millis(started.elapsed()) }),
             );
             response
         }
         Err(error) => {
             let error = ErrorResponse::from(error);
-            context.record(
-                "service_error",
+            context.record("service_error", || {
                 json!({
                     "scope": "call",
                     "status": error.status.as_u16(),
                     "code": error.body.code,
                     "message": error.body.message,
                     "duration_ms": millis(started.elapsed()),
-                }),
-            );
+                })
+            });
             refusal(error)
         }
     }
@@ -266,7 +264,7 @@ async fn forward(
         if !commands.is_empty() {
             context.record(
                 "git_push",
-                json!({
+                || json!({
                     "scope": "call",
                     "refs": commands.iter().map(|c| json!({ "ref": c.refname, "action": c.action() })).collect::<Vec<_>>(),
                 }),
@@ -314,7 +312,7 @@ async fn forward(
         .unwrap_or_default();
     context.record(
         "service_request",
-        json!({ "scope": "upstream", "method": parts.method.as_str(), "host": host, "path": path, "attempt": 1 }),
+        || json!({ "scope": "upstream", "method": parts.method.as_str(), "host": host, "path": path, "attempt": 1 }),
     );
     let sent = Instant::now();
     let answer = match upstream.send().await {
@@ -329,7 +327,7 @@ async fn forward(
             };
             context.record(
                 "service_error",
-                json!({ "scope": "upstream", "error": kind.to_string(), "duration_ms": millis(sent.elapsed()), "attempt": 1 }),
+                || json!({ "scope": "upstream", "error": kind.to_string(), "duration_ms": millis(sent.elapsed()), "attempt": 1 }),
             );
             return Err(UpstreamError::new(PROVIDER, kind).into());
         }
@@ -337,7 +335,7 @@ async fn forward(
     let status = answer.status();
     context.record(
         "service_response",
-        json!({ "scope": "upstream", "status": status.as_u16(), "duration_ms": millis(sent.elapsed()), "attempt": 1 }),
+        || json!({ "scope": "upstream", "status": status.as_u16(), "duration_ms": millis(sent.elapsed()), "attempt": 1 }),
     );
     if matches!(status.as_u16(), 401 | 403) {
         if status == StatusCode::UNAUTHORIZED {

@@ -103,14 +103,15 @@ impl CallContext {
         self.deadline
     }
 
-    /// Appends a line of type `kind` to the task's `05-microservices-flow.jsonl`; does nothing without a task.
-    pub fn record(&self, kind: &str, fields: Value) {
+    /// Appends a line of type `kind` to the task's `05-microservices-flow.jsonl`; does nothing (and does
+    /// not build `fields`) without a task.
+    pub fn record(&self, kind: &str, fields: impl FnOnce() -> Value) {
         let Some((writer, task_id)) = &self.task else {
             return;
         };
         let written = writer
             .create_task_dir(task_id)
-            .and_then(|_| writer.append(task_id, LogFile::MicroservicesFlow, kind, fields));
+            .and_then(|_| writer.append(task_id, LogFile::MicroservicesFlow, kind, fields()));
         if let Err(error) = written {
             tracing::warn!(%error, %task_id, kind, "could not append to the task log");
         }
@@ -167,16 +168,15 @@ pub async fn record_calls(
             .extensions()
             .get::<MatchedPath>()
             .map(|p| p.as_str().to_owned());
-        context.record(
-            "service_call",
+        context.record("service_call", || {
             json!({
                 "scope": "call",
                 "method": request.method().as_str(),
                 "path": request.uri().path(),
                 "route": route,
                 "trace_id": trace.trace_id_hex(),
-            }),
-        );
+            })
+        });
     }
     request.extensions_mut().insert(context.clone());
     let response = next.run(request).await;
@@ -187,7 +187,7 @@ pub async fn record_calls(
     if !status.is_client_error() && !status.is_server_error() {
         context.record(
             "service_response",
-            json!({ "scope": "call", "status": status.as_u16(), "duration_ms": millis(started.elapsed()) }),
+            || json!({ "scope": "call", "status": status.as_u16(), "duration_ms": millis(started.elapsed()) }),
         );
         return response;
     }
@@ -198,21 +198,20 @@ pub async fn record_calls(
         Err(error) => {
             context.record(
                 "service_error",
-                json!({ "scope": "call", "status": status.as_u16(), "error": error.to_string() }),
+                || json!({ "scope": "call", "status": status.as_u16(), "error": error.to_string() }),
             );
             return Response::from_parts(parts, Body::empty());
         }
     };
     let error: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
-    context.record(
-        "service_error",
+    context.record("service_error", || {
         json!({
             "scope": "call",
             "status": status.as_u16(),
             "code": error.as_ref().map(|e| e.code.as_str()),
             "message": error.as_ref().map(|e| e.message.as_str()),
             "duration_ms": millis(started.elapsed()),
-        }),
-    );
+        })
+    });
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -346,11 +346,9 @@ impl UpstreamClient {
         idempotence: Idempotence,
         context: &CallContext,
     ) -> (Attempt, Option<Duration>) {
-        let method = request.method().clone();
-        let host = request.url().host_str().unwrap_or_default().to_owned();
         context.record(
             "service_request",
-            json!({ "scope": "upstream", "method": method.as_str(), "host": host, "path": request.url().path(), "attempt": attempt }),
+            || json!({ "scope": "upstream", "method": request.method().as_str(), "host": request.url().host_str().unwrap_or_default(), "path": request.url().path(), "attempt": attempt }),
         );
         let started = Instant::now();
         let result = self.exchange(request).await;
@@ -372,7 +370,7 @@ impl UpstreamClient {
                 };
                 context.record(
                     "service_error",
-                    json!({ "scope": "upstream", "error": kind.to_string(), "duration_ms": millis(elapsed), "attempt": attempt }),
+                    || json!({ "scope": "upstream", "error": kind.to_string(), "duration_ms": millis(elapsed), "attempt": attempt }),
                 );
                 let retry =
                     (never_sent || idempotence == Idempotence::Idempotent).then_some(backoff);
@@ -383,7 +381,7 @@ impl UpstreamClient {
             .increment(1);
         context.record(
             "service_response",
-            json!({ "scope": "upstream", "status": status.as_u16(), "duration_ms": millis(elapsed), "attempt": attempt }),
+            || json!({ "scope": "upstream", "status": status.as_u16(), "duration_ms": millis(elapsed), "attempt": attempt }),
         );
         if status.is_success() {
             return (

@@ -38,12 +38,20 @@ impl LogGuard {
 /// for everything queued since the last one), so a busy service does not pay a system call per line.
 /// When the queue is full the caller waits: no line is ever dropped.
 pub fn init_tracing(service_name: &str) -> LogGuard {
+    init_tracing_to(service_name, std::io::stdout())
+}
+
+/// [`init_tracing`] writing to `output` instead of stdout (benchmarks keep stdout for their results).
+pub fn init_tracing_to(
+    service_name: &str,
+    output: impl std::io::Write + Send + 'static,
+) -> LogGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) = NonBlockingBuilder::default()
         .buffered_lines_limit(BUFFERED_LINES)
         .lossy(false)
         .thread_name("log-writer")
-        .finish(BufWriter::new(std::io::stdout()));
+        .finish(BufWriter::new(output));
     let subscriber = Registry::default()
         .with(filter)
         .with(JsonStorageLayer)
