@@ -272,7 +272,8 @@ impl TaskLogWriter {
             }
         }
         let mut line = Value::Object(line);
-        let mut text = line.to_string();
+        // Straight into a buffer: `Value`'s `Display` goes through a formatter for every piece.
+        let mut text = serde_json::to_string(&line).expect("a JSON value always serializes");
         if text.len() < MAX_LINE_BYTES {
             text.push('\n');
             return text;
