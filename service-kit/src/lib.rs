@@ -9,7 +9,6 @@ pub mod error;
 pub mod extract;
 pub mod http_client;
 pub mod idempotency;
-pub mod log_writer;
 pub mod ops;
 pub mod provider_service;
 pub mod queue;

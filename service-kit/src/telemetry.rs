@@ -1,22 +1,26 @@
 //! Structured JSON logs (bunyan format) and the process-wide Prometheus recorder.
 
+use std::io::BufWriter;
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing::span::{Attributes, Id};
 use tracing::{Event, Metadata, Subscriber, subscriber::Interest};
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_bunyan_formatter::{BunyanFormattingLayer, JsonStorageLayer};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Registry};
 
-use crate::log_writer::{BatchedWriter, FLUSH_INTERVAL, FlushGuard, MAX_BUFFERED_BYTES};
+/// Lines formatted and not yet written, at most (about 4 MiB of typical lines): enough to ride out a burst,
+/// small enough that a writer slower than the load makes callers wait instead of growing memory.
+const BUFFERED_LINES: usize = 8192;
 
 /// Keeps the log writer's thread alive; dropping it writes out what is still buffered. Hold it in `main`
 /// for the life of the process.
 #[must_use = "dropping the guard stops the log writer"]
 pub struct LogGuard {
-    _writer: Option<FlushGuard>,
+    _writer: Option<WorkerGuard>,
 }
 
 impl LogGuard {
@@ -30,9 +34,9 @@ impl LogGuard {
 /// Installs the global subscriber: `RUST_LOG` filtering (default `info`), bunyan JSON to stdout.
 /// Safe to call more than once (later calls are ignored and return an empty guard).
 ///
-/// Lines are formatted on the calling thread and written by a dedicated thread in batches (see
-/// [`crate::log_writer`]): a busy service pays neither a system call nor a thread wake-up per line, and no
-/// line is ever dropped.
+/// Lines are formatted on the calling thread and written by a dedicated thread in batches (one `write`
+/// for everything queued since the last one), so a busy service does not pay a system call per line.
+/// When the queue is full the caller waits: no line is ever dropped.
 pub fn init_tracing(service_name: &str) -> LogGuard {
     init_tracing_to(service_name, std::io::stdout())
 }
@@ -43,7 +47,11 @@ pub fn init_tracing_to(
     output: impl std::io::Write + Send + 'static,
 ) -> LogGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let (writer, guard) = BatchedWriter::start(output, FLUSH_INTERVAL, MAX_BUFFERED_BYTES);
+    let (writer, guard) = NonBlockingBuilder::default()
+        .buffered_lines_limit(BUFFERED_LINES)
+        .lossy(false)
+        .thread_name("log-writer")
+        .finish(BufWriter::new(output));
     let subscriber = Registry::default()
         .with(filter)
         .with(JsonStorageLayer)
