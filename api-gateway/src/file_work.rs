@@ -76,13 +76,14 @@ impl FileWork {
     /// Folds how long a piece of work took into the average, and moves the work when the average says so.
     pub fn record(&self, took: Duration) {
         let sample = took.as_micros() as u64;
+        let fold = |average: u64| average - average / SMOOTHING + sample / SMOOTHING;
         let previous = self
             .average_micros
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |average| {
-                Some(average - average / SMOOTHING + sample / SMOOTHING)
+                Some(fold(average))
             })
             .unwrap_or_default();
-        let average = previous - previous / SMOOTHING + sample / SMOOTHING;
+        let average = fold(previous);
         let limit = self.slow_work.as_micros() as u64;
         let offloading = self.offloading();
         let move_off = !offloading && average > limit;

@@ -107,26 +107,25 @@ pub async fn create_task(
 
     // One short append, through the descriptor the stages above were written with when there is one.
     let fields = json!({ "stream": keys.task_stream(envelope.priority), "entry_id": entry_id });
-    match webhook_flow {
-        Some(mut file) => {
-            let line = state.logs.render_line(
-                &task_id,
-                LogFile::WebhookFlow,
-                Utc::now(),
-                "queue_push",
-                fields,
-            );
-            if let Err(error) = file.write_all(line.as_bytes()) {
-                log_write_failed(LogFile::WebhookFlow.file_name(), &task_id, &error);
-            }
-        }
-        None => append_logged(
-            &state.logs,
-            &task_id,
-            LogFile::WebhookFlow,
-            "queue_push",
-            fields,
+    let written = match webhook_flow {
+        Some(mut file) => file.write_all(
+            state
+                .logs
+                .render_line(
+                    &task_id,
+                    LogFile::WebhookFlow,
+                    Utc::now(),
+                    "queue_push",
+                    fields,
+                )
+                .as_bytes(),
         ),
+        None => state
+            .logs
+            .append(&task_id, LogFile::WebhookFlow, "queue_push", fields),
+    };
+    if let Err(error) = written {
+        log_write_failed(LogFile::WebhookFlow.file_name(), &task_id, &error);
     }
     tracing::info!(
         task_id = %task_id,

@@ -5,8 +5,8 @@ use api_gateway::state::SERVICE_NAME;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Threads for the task-log file work (tokio's default is 512): more would not make the disk faster, and
-/// each keeps its own allocator heap.
+/// Blocking-pool threads (tokio's default is 512), which take the task-log file work while the storage is
+/// slow (see `file_work`): more would not make the disk faster, and each keeps its own allocator heap.
 const FILE_WORK_THREADS: usize = 8;
 
 fn main() -> anyhow::Result<()> {

@@ -271,17 +271,14 @@ impl TaskLogWriter {
                 line.insert("data".into(), other);
             }
         }
-        let mut line = Value::Object(line);
         // Straight into a buffer: `Value`'s `Display` goes through a formatter for every piece.
-        let mut text = serde_json::to_string(&line).expect("a JSON value always serializes");
+        let mut text = serde_json::to_string(&line).expect("a JSON object always serializes");
         if text.len() < MAX_LINE_BYTES {
             text.push('\n');
             return text;
         }
         let original_bytes = text.len();
-        let Value::Object(mut content) = line.take() else {
-            unreachable!("the line was built as an object")
-        };
+        let mut content = line;
         let mut header = Map::new();
         for key in header_keys {
             if let Some(value) = content.remove(key) {
