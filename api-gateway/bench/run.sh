@@ -5,9 +5,11 @@
 #
 #   api-gateway/bench/run.sh            # from the workspace root; needs wrk, redis-server running, python3
 #
-# The gateway runs twice on the same load: task logs on the disk (under BENCH_DIR, default target/), then
-# on tmpfs (/dev/shm), because this machine's disk varies tenfold in how fast it creates files (see
-# BENCHMARKS.md). Knobs: DURATION (default 20s), CONNECTIONS (32), THREADS (2), DELIVERIES (5000 prepared
+# The gateway runs on the same load with task logs on the disk (under BENCH_DIR, default target/) and on
+# tmpfs (/dev/shm), because this machine's disk varies tenfold in how fast it creates files (see
+# BENCHMARKS.md). The bare server and the two gateway runs take turns, ROUNDS times; each gateway run is
+# compared with the bare run of its round, and the table gives medians (worst p99 and RSS, totals of
+# answers and tasks). Knobs: DURATION (default 20s per run), ROUNDS (2), CONNECTIONS (32), THREADS (2), DELIVERIES (5000 prepared
 # bodies), REDIS_URL (redis://127.0.0.1:6379), BUILD=0 to use the release binaries already built,
 # GATEWAY_BIN (target/production/api-gateway), BENCH_DIR. Both servers are built with the `production`
 # profile (fat LTO), the one the container images ship. The gateway runs with ACTOR_RATE_LIMIT_PER_MINUTE=0
@@ -16,6 +18,7 @@
 set -euo pipefail
 
 DURATION=${DURATION:-20s}
+ROUNDS=${ROUNDS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 DELIVERIES=${DELIVERIES:-5000}
@@ -87,74 +90,109 @@ disk_dirs=$(probe_files "$WORK/probe")
 tmpfs_dirs="—"
 if [ -n "$TMPFS_WORK" ]; then tmpfs_dirs=$(probe_files "$TMPFS_WORK/probe"); fi
 
-echo "== bare axum + HMAC baseline" >&2
-BIND_ADDR=127.0.0.1:$BARE_PORT GITHUB_WEBHOOK_SECRET=$SECRET target/production/bare-hmac-server &
-server_pid=$!
-wait_for_port "$BARE_PORT"
-run_load bare "$BARE_PORT"
-bare_rss=$(peak_rss_kb "$server_pid")
-kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+# run_bare NAME: the bare server under the load; sets NAME_* figures.
+declare -A figure
+run_bare() {
+  local name=$1
+  echo "== $name: bare axum + HMAC" >&2
+  BIND_ADDR=127.0.0.1:$BARE_PORT GITHUB_WEBHOOK_SECRET=$SECRET target/production/bare-hmac-server &
+  server_pid=$!
+  wait_for_port "$BARE_PORT"
+  run_load "$name" "$BARE_PORT"
+  figure[$name.rss]=$(( $(peak_rss_kb "$server_pid") / 1024 ))
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+}
+
+# cpu_ticks PID: the process's user + system time so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # run_gateway NAME LOGS_DIR: the gateway under the same load; sets NAME_* figures.
-declare -A figure
 run_gateway() {
   local name=$1 logs=$2 prefix="${PREFIX}$1:"
-  echo "== api-gateway, task logs in $logs" >&2
+  echo "== $name: api-gateway, task logs in $logs" >&2
   BIND_ADDR=127.0.0.1:$GATEWAY_PORT GITHUB_WEBHOOK_SECRET=$SECRET REDIS_URL=$REDIS_URL REDIS_KEY_PREFIX=$prefix \
     TASK_LOGS_DIR="$logs" ACTOR_RATE_LIMIT_PER_MINUTE=0 ACKNOWLEDGE_TASKS=false RUST_LOG=${RUST_LOG:-info} \
     "${GATEWAY_BIN:-target/production/api-gateway}" >"$WORK/$name.log" &
   server_pid=$!
   wait_for_port "$GATEWAY_PORT"
+  local ticks_before
+  ticks_before=$(cpu_ticks "$server_pid")
   run_load "$name" "$GATEWAY_PORT"
+  local ticks=$(( $(cpu_ticks "$server_pid") - ticks_before ))
   figure[$name.rss]=$(( $(peak_rss_kb "$server_pid") / 1024 ))
   kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   local queued=0
   for priority in high normal low; do
     queued=$((queued + $(redis-cli -u "$REDIS_URL" xlen "${prefix}tasks:$priority")))
   done
-  local accepted
+  local accepted answered
   accepted=$(value "$name" STATUS_202)
+  answered=$(( accepted + $(value "$name" STATUS_200) + $(value "$name" STATUS_OTHER) ))
+  figure[$name.cpu]=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$answered" 'BEGIN {printf "%.0f", t * 1e6 / hz / n}')
   figure[$name.queued]=$queued
   figure[$name.lost]=$(( accepted > queued ? accepted - queued : 0 ))
   figure[$name.dirs]=$(find "$logs" -mindepth 1 -maxdepth 1 -type d | wc -l)
   figure[$name.lines]=$(wc -l <"$WORK/$name.log")
 }
 
-run_gateway disk "$WORK/logs"
-columns="disk"
-if [ -n "$TMPFS_WORK" ]; then run_gateway tmpfs "$TMPFS_WORK/logs"; columns="disk tmpfs"; fi
+# The servers take turns, ROUNDS times, so that a drift in this machine's speed (it has varied by a third
+# within an hour) moves every column alike; each gateway run is compared with the bare run of its round.
+storages="disk"
+if [ -n "$TMPFS_WORK" ]; then storages="disk tmpfs"; fi
+for round in $(seq "$ROUNDS"); do
+  run_bare "bare$round"
+  for storage in $storages; do
+    if [ "$storage" = disk ]; then logs="$WORK/logs$round"; else logs="$TMPFS_WORK/logs$round"; fi
+    run_gateway "$storage$round" "$logs"
+  done
+done
 
 echo "== redis-benchmark XADD baseline" >&2
 envelope=$(head -c 900 /dev/zero | tr '\0' 'x')
 xadd=$(redis-benchmark -u "$REDIS_URL" -c "$CONNECTIONS" -n 200000 -q XADD bench:xadd '*' envelope "$envelope" | tr '\r' '\n' | awk '/requests per second/ {for (i = 1; i <= NF; i++) if ($i == "requests") value = $(i - 1)} END {print value}')
 
-bare_rps=$(value bare RPS)
-row() { # row LABEL BARE_VALUE FUNCTION
-  local line="| $1 | $2 |"
-  for name in $columns; do line="$line $($3 "$name") |"; done
+# median NUMBERS...: the middle value (the lower middle one of an even count).
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+# over NAME FIELD: the values of FIELD (a wrk figure) in every round of NAME.
+over() { local r; for r in $(seq "$ROUNDS"); do value "$1$r" "$2"; done; }
+over_figure() { local r; for r in $(seq "$ROUNDS"); do echo "${figure[$1$r.$2]}"; done; }
+total() { awk '{s += $1} END {print s}'; }
+maximum() { sort -n | tail -1; }
+ratios() { # ratios NAME: the gateway's requests/s as a percentage of its round's bare run, one per round
+  local r; for r in $(seq "$ROUNDS"); do
+    awk -v g="$(value "$1$r" RPS)" -v b="$(value "bare$r" RPS)" 'BEGIN {printf "%.0f\n", 100 * g / b}'
+  done
+}
+rps() { echo "$(median $(over "$1" RPS)) ($(median $(ratios "$1")) % of bare; rounds $(ratios "$1" | paste -sd/) %)"; }
+p50() { echo "$(median $(over "$1" P50_US)) µs"; }
+p99() { echo "$(over "$1" P99_US | maximum) µs"; }
+rss() { echo "$(over_figure "$1" rss | maximum) MiB"; }
+answers() { echo "$(over "$1" STATUS_202 | total) / $(over "$1" STATUS_200 | total) / $(over "$1" STATUS_OTHER | total)"; }
+tasks() { echo "$(over_figure "$1" queued | total) / $(over_figure "$1" dirs | total)"; }
+lost() { over_figure "$1" lost | total; }
+lines() { over_figure "$1" lines | total; }
+cpu() { echo "$(median $(over_figure "$1" cpu)) µs"; }
+dash() { echo "—"; }
+row() { # row LABEL FUNCTION [BARE_FUNCTION]: one table row, the bare column from BARE_FUNCTION (default FUNCTION)
+  local line="| $1 | $(${3:-$2} bare) |"
+  for name in $storages; do line="$line $($2 "$name") |"; done
   echo "$line"
 }
-rps() { local r; r=$(value "$1" RPS); awk -v g="$r" -v b="$bare_rps" 'BEGIN {printf "%d (%.0f %% of bare)", g, 100 * g / b}'; }
-p50() { echo "$(value "$1" P50_US) µs"; }
-p99() { echo "$(value "$1" P99_US) µs"; }
-rss() { echo "${figure[$1.rss]} MiB"; }
-answers() { echo "$(value "$1" STATUS_202) / $(value "$1" STATUS_200) / $(value "$1" STATUS_OTHER)"; }
-tasks() { echo "${figure[$1.queued]} / ${figure[$1.dirs]}"; }
-lost() { echo "${figure[$1.lost]}"; }
-lines() { echo "${figure[$1.lines]}"; }
+bare_rps() { median $(over bare RPS); }
 
-header="| measure | bare axum + HMAC |"; rule="|---|---|"
-for name in $columns; do header="$header api-gateway, logs on $name |"; rule="$rule---|"; done
+header="| measure ($ROUNDS rounds of $DURATION; medians, worst p99 and RSS, totals) | bare axum + HMAC |"; rule="|---|---|"
+for name in $storages; do header="$header api-gateway, logs on $name |"; rule="$rule---|"; done
 echo "$header"
 echo "$rule"
-row "requests/s" "$bare_rps" rps
-row "p50 latency" "$(value bare P50_US) µs" p50
-row "p99 latency" "$(value bare P99_US) µs" p99
-row "peak RSS" "$((bare_rss / 1024)) MiB" rss
-row "answers 202 / 200 / other" "$(value bare STATUS_202) / $(value bare STATUS_200) / $(value bare STATUS_OTHER)" answers
-row "tasks on the streams / task directories" "—" tasks
-row "tasks lost (202s not on a stream)" "—" lost
-row "gateway JSON log lines" "—" lines
+row "requests/s" rps bare_rps
+row "p50 latency" p50
+row "p99 latency" p99
+row "peak RSS" rss
+row "answers 202 / 200 / other" answers
+row "gateway CPU per request" cpu dash
+row "tasks on the streams / task directories" tasks dash
+row "tasks lost (202s not on a stream)" lost dash
+row "gateway JSON log lines" lines dash
 echo
 echo "Baselines in the same run: redis-benchmark XADD (900-byte field, $CONNECTIONS connections) $xadd requests/s;"
 echo "task-shaped directories created per second: $disk_dirs on the disk, $tmpfs_dirs on tmpfs."
