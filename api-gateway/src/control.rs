@@ -1,7 +1,7 @@
 //! `@agent cancel` and `@agent retry`: commands about the conversation's existing tasks, not new ones.
 //!
-//! - cancel: the conversation's `active` task, else its `latest`, when it has not ended (read from its
-//!   `metadata.json`), gets `cancel:{task_id}` ([`TaskQueue::request_cancel`]); `cancel_requested` (by
+//! - cancel: the conversation's `active` task, else its `latest`, else the newest of its `recent` tasks,
+//!   whichever has not ended first (read from its `metadata.json`), gets `cancel:{task_id}` ([`TaskQueue::request_cancel`]); `cancel_requested` (by
 //!   whom) goes to that task's `03-queue-flow.jsonl`; the worker skips or kills it and says so in the
 //!   tracking message. Answer 200 `cancel_requested`.
 //! - retry: the newest of the conversation's recent tasks that failed or was dead-lettered is re-queued
@@ -64,7 +64,10 @@ pub async fn handle(
     let target = match command {
         Command::Cancel => first_task(
             state,
-            [tasks.active, tasks.latest].into_iter().flatten(),
+            [tasks.active, tasks.latest]
+                .into_iter()
+                .flatten()
+                .chain(tasks.recent),
             |s| !s.is_terminal(),
         ),
         _ => {

@@ -49,7 +49,7 @@ impl ReceivedRequest {
 pub async fn create_task(
     state: &AppState,
     task_id: TaskId,
-    request: TaskRequest,
+    mut request: TaskRequest,
     times: StageTimes,
     received: ReceivedRequest,
     trace: &TraceContext,
@@ -80,6 +80,7 @@ pub async fn create_task(
         conversation_key: request.conversation_key.clone(),
     };
 
+    let also_in_conversation = request.also_in_conversation.take();
     let logs = state.logs.clone();
     let prepared = envelope.clone();
     let stream = keys.task_stream(envelope.priority);
@@ -126,6 +127,16 @@ pub async fn create_task(
     };
     if let Err(error) = written {
         log_write_failed(LogFile::WebhookFlow.file_name(), &task_id, &error);
+    }
+    if let Some(conversation_key) = also_in_conversation {
+        // Before the answer, so that a cancel sent right after it finds the task there.
+        if let Err(error) = state
+            .queue
+            .record_in_conversation(&conversation_key, &task_id)
+            .await
+        {
+            tracing::warn!(%error, %task_id, conversation_key, "could not record the task in its second conversation");
+        }
     }
     tracing::info!(
         task_id = %task_id,

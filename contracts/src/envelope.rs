@@ -275,6 +275,13 @@ impl TaskEnvelope {
         format!("slack:{team}/{channel}/{thread_ts}")
     }
 
+    /// The conversation every slash command of a Slack channel also belongs to, so that `/agent cancel`
+    /// and `/agent retry` there find the tasks earlier slash commands started (each has a conversation of
+    /// its own, named by its trigger id, since no message carried it).
+    pub fn slack_slash_commands(team: &str, channel: &str) -> String {
+        format!("slack:{team}/{channel}/slash-commands")
+    }
+
     pub fn jira_conversation(site: &str, issue_key: &str) -> String {
         format!("jira:{site}/{issue_key}")
     }

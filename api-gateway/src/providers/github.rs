@@ -211,6 +211,7 @@ pub fn triage(
             ..SourceRef::default()
         },
         conversation_key: TaskEnvelope::github_conversation(&repository.full_name, number),
+        also_in_conversation: None,
         delivery_ids: vec![format!("{hook_id}:{delivery_id}")],
         trust,
     })))

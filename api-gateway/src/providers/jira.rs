@@ -233,6 +233,7 @@ pub fn triage(
             url: Some(format!("{site}/browse/{issue_key}")),
             ..SourceRef::default()
         },
+        also_in_conversation: None,
         delivery_ids,
         trust,
     })))

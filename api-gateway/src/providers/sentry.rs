@@ -117,6 +117,7 @@ pub fn triage(
             url,
             ..SourceRef::default()
         },
+        also_in_conversation: None,
         delivery_ids: delivery
             .header(REQUEST_ID_HEADER)
             .filter(|v| !v.is_empty())

@@ -146,6 +146,7 @@ fn events_api(
             slack_message_ts: Some(ts),
             ..SourceRef::default()
         },
+        also_in_conversation: None,
         delivery_ids: vec![event_id],
         trust,
     })))
@@ -193,6 +194,17 @@ fn form_post(
         };
     let text = form.text.unwrap_or_default();
     let parsed = mention::parse_command(&text);
+    // A slash command opens a conversation of its own, named by its trigger id (no message carried it),
+    // and joins its channel's slash-command conversation, which `/agent cancel` and `/agent retry` address.
+    let channel_commands = TaskEnvelope::slack_slash_commands(&team, &channel);
+    let (conversation_key, also_in_conversation) = if parsed.command.is_control() {
+        (channel_commands, None)
+    } else {
+        (
+            TaskEnvelope::slack_conversation(&team, &channel, &trigger_id),
+            Some(channel_commands),
+        )
+    };
     Ok(Triage::Task(Box::new(TaskRequest {
         provider: Provider::Slack,
         event: "slash_command".to_owned(),
@@ -205,8 +217,8 @@ fn form_post(
             display_name: None,
             kind: "user".to_owned(),
         },
-        // A slash command opens a new conversation: its trigger id names it until a message exists.
-        conversation_key: TaskEnvelope::slack_conversation(&team, &channel, &trigger_id),
+        conversation_key,
+        also_in_conversation,
         source: SourceRef {
             slack_team: Some(team),
             slack_channel: Some(channel),

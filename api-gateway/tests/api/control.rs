@@ -7,7 +7,7 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::helpers::{
     Answer, SLACK_BOT_USER, TestApp, github_comment, github_delivery, slack_app_mention,
-    slack_delivery, spawn_app, spawn_app_with_services,
+    slack_delivery, slack_slash_command, spawn_app, spawn_app_with_services,
 };
 
 async fn comment(app: &TestApp, text: &str, login: &str, id: u64, association: &str) -> Answer {
@@ -106,6 +106,64 @@ async fn on_slack_only_the_requester_cancels() {
     assert_eq!(
         answer.body,
         json!({"status": "cancel_requested", "task_id": task_id.to_string()})
+    );
+}
+
+#[tokio::test]
+async fn slash_commands_cancel_and_retry_the_tasks_of_their_channels_slash_commands() {
+    let app = spawn_app().await;
+    let first = app
+        .send(&slack_slash_command(
+            "C9",
+            "U7",
+            "fix the login page",
+            "1.1.a",
+        ))
+        .await
+        .task_id();
+    let second = app
+        .send(&slack_slash_command(
+            "C9",
+            "U7",
+            "explain the cache",
+            "1.2.b",
+        ))
+        .await
+        .task_id();
+    assert_ne!(
+        app.envelope(&first).conversation_key,
+        app.envelope(&second).conversation_key,
+        "each slash command has its own conversation"
+    );
+    app.finish_task(&second, TaskStatus::Succeeded);
+
+    app.send(&slack_slash_command("C1", "U7", "cancel", "1.3.c"))
+        .await
+        .assert_ignored("nothing_to_cancel");
+    app.send(&slack_slash_command("C9", "U8", "cancel", "1.4.d"))
+        .await
+        .assert_ignored("not_allowed");
+    let answer = app
+        .send(&slack_slash_command("C9", "U7", "cancel", "1.5.e"))
+        .await;
+    assert_eq!(
+        answer.body,
+        json!({"status": "cancel_requested", "task_id": first.to_string()}),
+        "the newest slash-command task of the channel that has not ended"
+    );
+    assert_eq!(
+        app.redis_get(&app.keys.cancel(&first)).as_deref(),
+        Some("slack:ada")
+    );
+
+    app.finish_task(&first, TaskStatus::Failed);
+    let answer = app
+        .send(&slack_slash_command("C9", "U7", "retry", "1.6.f"))
+        .await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    assert_eq!(
+        answer.body,
+        json!({"status": "requeued", "task_id": first.to_string()})
     );
 }
 

@@ -221,6 +221,29 @@ pub fn slack_delivery(payload: &Value) -> Delivery {
     )
 }
 
+/// A Slack slash command (`/agent <text>`) in the form Slack posts it.
+pub fn slack_slash_command(channel: &str, user: &str, text: &str, trigger_id: &str) -> Delivery {
+    let form = serde_urlencoded::to_string([
+        ("token", "x"),
+        ("team_id", "T1"),
+        ("team_domain", "t"),
+        ("channel_id", channel),
+        ("channel_name", "dev"),
+        ("user_id", user),
+        ("user_name", "ada"),
+        ("command", "/agent"),
+        ("text", text),
+        ("response_url", "https://hooks.slack.com/commands/1"),
+        ("trigger_id", trigger_id),
+    ])
+    .unwrap();
+    slack_raw(
+        form.into_bytes(),
+        "application/x-www-form-urlencoded",
+        chrono::Utc::now().timestamp(),
+    )
+}
+
 pub fn jira_raw(body: Vec<u8>) -> Delivery {
     let signature = format!("sha256={}", hmac_sha256_hex(JIRA_SECRET, &[&body]));
     Delivery {

@@ -5,7 +5,8 @@ use serde_json::json;
 
 use crate::helpers::{
     JIRA_AGENT_ACCOUNT, JIRA_TOKEN, SLACK_BOT_USER, jira_comment, jira_delivery, jira_raw,
-    sentry_delivery, sentry_issue_created, slack_app_mention, slack_delivery, slack_raw, spawn_app,
+    sentry_delivery, sentry_issue_created, slack_app_mention, slack_delivery, slack_raw,
+    slack_slash_command, spawn_app,
 };
 
 #[tokio::test]
@@ -58,14 +59,12 @@ async fn slack_url_verification_answers_the_challenge() {
 #[tokio::test]
 async fn the_slack_slash_command_and_direct_messages_start_tasks() {
     let app = spawn_app().await;
-    let form = "token=x&team_id=T1&team_domain=t&channel_id=C9&channel_name=dev&user_id=U7&user_name=ada\
-                &command=%2Fagent&text=explain+the+retry+policy&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1\
-                &trigger_id=13345224609.738474920.8088930838d88f008e0";
     let answer = app
-        .send(&slack_raw(
-            form.as_bytes().to_vec(),
-            "application/x-www-form-urlencoded",
-            chrono::Utc::now().timestamp(),
+        .send(&slack_slash_command(
+            "C9",
+            "U7",
+            "explain the retry policy",
+            "13345224609.738474920.8088930838d88f008e0",
         ))
         .await;
     assert_eq!(answer.status, 202, "{}", answer.body);
