@@ -434,10 +434,26 @@ async fn list(dir: &Path) {
             },
         ),
         (
-            "q=number 123456 (text scan)",
+            "q=number 123456 (one task has it: read from the trigram index)",
             "limit=50&q=number%20123456".to_owned(),
             TaskFilter {
                 text: Some("number 123456".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "q=number 423 (about 1 100 tasks have it: read from the trigram index)",
+            "limit=50&q=number%20423".to_owned(),
+            TaskFilter {
+                text: Some("number 423".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "q=number 4 (about 111 000 tasks have it, none of the newest 400 000: newest-first scan)",
+            "limit=50&q=number%204".to_owned(),
+            TaskFilter {
+                text: Some("number 4".into()),
                 ..Default::default()
             },
         ),

@@ -53,6 +53,27 @@ const INDEXES: &[(&str, &str)] = &[
     ("tasks_by_updated_at", "updated_at"),
 ];
 
+/// Text filters shorter than this (in characters) cannot use the trigram index and scan instead; a text that
+/// short is usually common, so the scan soon fills a page.
+const TRIGRAM: usize = 3;
+/// Up to this many rows containing the text, a page is read from the text index's matches; with more, the
+/// newest-first scan finds a page of matches sooner than sorting all of them.
+const TEXT_MATCHES_SORTED_AT_MOST: i64 = 10_000;
+
+/// SQLite: a trigram full-text index of the instruction (FTS5, the table's external content), kept in step
+/// by triggers, so that a text filter reads the rows that contain the text instead of scanning them all.
+const SQLITE_TEXT_INDEX: [&str; 4] = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS tasks_text USING fts5(instruction, content='tasks', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS tasks_text_insert AFTER INSERT ON tasks BEGIN \
+       INSERT INTO tasks_text(rowid, instruction) VALUES (new.rowid, new.instruction); END",
+    "CREATE TRIGGER IF NOT EXISTS tasks_text_delete AFTER DELETE ON tasks BEGIN \
+       INSERT INTO tasks_text(tasks_text, rowid, instruction) VALUES ('delete', old.rowid, old.instruction); END",
+    "CREATE TRIGGER IF NOT EXISTS tasks_text_update AFTER UPDATE OF instruction ON tasks \
+       WHEN old.instruction IS NOT new.instruction BEGIN \
+       INSERT INTO tasks_text(tasks_text, rowid, instruction) VALUES ('delete', old.rowid, old.instruction); \
+       INSERT INTO tasks_text(rowid, instruction) VALUES (new.rowid, new.instruction); END",
+];
+
 /// One task as the index knows it. Times are RFC 3339.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TaskSummary {
@@ -395,8 +416,52 @@ impl TaskIndex {
             .execute(&self.pool)
             .await?;
         }
+        match self.backend {
+            Backend::Sqlite => self.ensure_sqlite_text_index().await?,
+            Backend::Postgres => self.ensure_postgres_text_index().await,
+        }
         self.schema_ready.store(true, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// The FTS5 trigram index and its triggers; filled from the table when it is new (an index made
+    /// before it existed).
+    async fn ensure_sqlite_text_index(&self) -> Result<(), sqlx::Error> {
+        let existed: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'tasks_text'",
+        )
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
+        for statement in SQLITE_TEXT_INDEX {
+            sqlx::query(statement).execute(&self.pool).await?;
+        }
+        if existed == 0 {
+            sqlx::query("INSERT INTO tasks_text(tasks_text) VALUES ('rebuild')")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A pg_trgm index for `LOWER(instruction) LIKE '%…%'`. Without the extension (a role that may not
+    /// create it) text filters scan, as they did before the index existed.
+    async fn ensure_postgres_text_index(&self) {
+        let created = async {
+            sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                .execute(&self.pool)
+                .await?;
+            sqlx::query(
+                "CREATE INDEX IF NOT EXISTS tasks_by_instruction_trigrams ON tasks \
+                 USING gin (LOWER(instruction) gin_trgm_ops)",
+            )
+            .execute(&self.pool)
+            .await
+        }
+        .await;
+        if let Err(error) = created {
+            tracing::warn!(%error, "no trigram index for text filters (pg_trgm); they scan the tasks");
+        }
     }
 
     /// Inserts or replaces a task's row, unless the stored row is newer.
@@ -489,6 +554,12 @@ impl TaskIndex {
             let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
             let placeholder = next(&mut binds, Bind::Text(pattern));
             conditions.push(format!("LOWER(instruction) LIKE {placeholder} ESCAPE '\\'"));
+            if let Some(phrase) = self.few_text_matches(text).await? {
+                let placeholder = next(&mut binds, Bind::Text(phrase));
+                conditions.push(format!(
+                    "rowid IN (SELECT rowid FROM tasks_text WHERE tasks_text MATCH {placeholder})"
+                ));
+            }
         }
         if let Some(before) = &filter.before {
             let placeholder = next(&mut binds, Bind::Text(before.to_string()));
@@ -539,6 +610,25 @@ impl TaskIndex {
             None
         };
         Ok(TaskPage { tasks, next_cursor })
+    }
+
+    /// On SQLite, the FTS5 phrase matching `text` when at most [`TEXT_MATCHES_SORTED_AT_MOST`] rows contain
+    /// it: the page is then read from those rows. (PostgreSQL's planner picks the trigram index by itself.)
+    async fn few_text_matches(&self, text: &str) -> Result<Option<String>, sqlx::Error> {
+        if self.backend != Backend::Sqlite || text.chars().count() < TRIGRAM {
+            return Ok(None);
+        }
+        // A double-quoted FTS5 string is a phrase; with the trigram tokenizer, a case-insensitive substring.
+        let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+        let matches: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM (SELECT rowid FROM tasks_text WHERE tasks_text MATCH $1 LIMIT $2) AS found",
+        )
+        .bind(&phrase)
+        .bind(TEXT_MATCHES_SORTED_AT_MOST + 1)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
+        Ok((matches <= TEXT_MATCHES_SORTED_AT_MOST).then_some(phrase))
     }
 
     /// Removes rows last updated before `cutoff`; returns how many.

@@ -21,3 +21,8 @@ async fn retention_removes_exactly_the_old_tasks_on_postgres() {
 async fn analytics_on_postgres() {
     crate::analytics::analytics_add_up(Db::Postgres).await;
 }
+
+#[tokio::test]
+async fn text_filters_follow_the_rows_on_postgres() {
+    crate::tasks::text_filters_follow_the_rows(Db::Postgres).await;
+}

@@ -5,6 +5,9 @@ use contracts::task_log::LogFile;
 use contracts::{Command, Provider, TaskEvent, TaskLogWriter, TaskMetadata, TaskStatus};
 use serde_json::Value;
 
+use contracts::TaskId;
+use dashboard_api::index::{TaskFilter, TaskIndex, TaskSummary};
+
 use crate::helpers::{AppOptions, Db, TestApp, envelope, final_result, spawn_app, spawn_app_with};
 
 pub struct Produced {
@@ -226,6 +229,108 @@ pub async fn listing_and_filtering_over_thousands_of_tasks(db: Db) {
     assert_eq!(task["cost_usd"], 0.25);
     assert_eq!(task["duration_ms"], 60_000);
     assert_eq!(task["success"], true);
+}
+
+/// Every page of `filter`, read straight from the index: the ids, newest first.
+async fn text_matches(index: &TaskIndex, text: &str) -> Vec<String> {
+    let mut filter = TaskFilter {
+        text: Some(text.to_owned()),
+        ..Default::default()
+    };
+    let mut ids = Vec::new();
+    loop {
+        let page = index.list(&filter, 50).await.unwrap();
+        ids.extend(page.tasks.into_iter().map(|t| t.task_id));
+        match page.next_cursor {
+            Some(cursor) => filter.before = Some(cursor.parse().unwrap()),
+            None => return ids,
+        }
+    }
+}
+
+/// Text filters read the rows that contain the text from the trigram index when they are few, scan when they
+/// are many or the text is shorter than a trigram, and see inserts, deletes and an index made before the text
+/// index existed.
+pub async fn text_filters_follow_the_rows(db: Db) {
+    let app = spawn_app_with(AppOptions {
+        db,
+        ..Default::default()
+    })
+    .await;
+    produce_many(&app, 1).await;
+    wait_for_index(&app, 1).await;
+    let index = app.index().await;
+    let template = index.all().await.unwrap().remove(0);
+    // More rows than the text index sorts (10,000) contain "chore"; four contain "Flaky Login".
+    let rows: Vec<TaskSummary> = (0..10_100)
+        .map(|i| TaskSummary {
+            task_id: TaskId::new().to_string(),
+            instruction: if i % 3_000 == 0 {
+                format!("Fix the Flaky Login, take {i}")
+            } else {
+                format!("routine chore {i}")
+            },
+            ..template.clone()
+        })
+        .collect();
+    index.insert_new(&rows).await.unwrap();
+    let mut all = rows.clone();
+    all.push(template);
+    let expected = |all: &[TaskSummary], text: &str| {
+        let mut ids: Vec<String> = all
+            .iter()
+            .filter(|t| t.instruction.to_lowercase().contains(&text.to_lowercase()))
+            .map(|t| t.task_id.clone())
+            .collect();
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        ids
+    };
+    for text in [
+        "flaky LOGIN",
+        "CHORE",
+        "chore 20",
+        "take 6000",
+        "e 1",
+        "no such text",
+        "\"quoted\"",
+    ] {
+        assert_eq!(
+            text_matches(&index, text).await,
+            expected(&all, text),
+            "{text}"
+        );
+    }
+    assert_eq!(text_matches(&index, "flaky login").await.len(), 4);
+
+    let gone = &rows[3_000];
+    index.delete(&gone.task_id.parse().unwrap()).await.unwrap();
+    all.retain(|t| t.task_id != gone.task_id);
+    assert_eq!(
+        text_matches(&index, "flaky login").await,
+        expected(&all, "flaky login")
+    );
+    assert_eq!(text_matches(&index, "flaky login").await.len(), 3);
+
+    if db == Db::Sqlite {
+        for statement in [
+            "DROP TRIGGER tasks_text_insert",
+            "DROP TRIGGER tasks_text_delete",
+            "DROP TRIGGER tasks_text_update",
+            "DROP TABLE tasks_text",
+        ] {
+            sqlx::query(statement).execute(index.pool()).await.unwrap();
+        }
+        index.ensure_schema().await.unwrap();
+        assert_eq!(
+            text_matches(&index, "flaky login").await,
+            expected(&all, "flaky login")
+        );
+    }
+}
+
+#[tokio::test]
+async fn text_filters_follow_the_rows_on_sqlite() {
+    text_filters_follow_the_rows(Db::Sqlite).await;
 }
 
 #[tokio::test]
