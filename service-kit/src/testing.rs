@@ -100,6 +100,55 @@ impl TestClient {
             .await
             .expect("the app answers")
     }
+
+    /// The served `/openapi.json`.
+    pub async fn openapi(&self) -> Value {
+        self.http
+            .get(self.url("/openapi.json"))
+            .send()
+            .await
+            .expect("the app answers")
+            .json()
+            .await
+            .expect("the OpenAPI document is JSON")
+    }
+
+    /// Every operation of the served OpenAPI document as `method path`, sorted.
+    pub async fn openapi_operations(&self) -> Vec<String> {
+        let spec = self.openapi().await;
+        let mut operations: Vec<String> = spec["paths"]
+            .as_object()
+            .expect("the document has paths")
+            .iter()
+            .flat_map(|(path, methods)| {
+                methods
+                    .as_object()
+                    .expect("a path's operations")
+                    .keys()
+                    .map(move |method| format!("{method} {path}"))
+            })
+            .collect();
+        operations.sort();
+        operations
+    }
+
+    /// The API contract as served equals `tests/api/openapi.snapshot.json` under `manifest_dir`, so that a
+    /// change to it must be deliberate (`UPDATE_SNAPSHOTS=1` rewrites the snapshot).
+    pub async fn assert_openapi_matches_snapshot(&self, manifest_dir: &str) {
+        let served = serde_json::to_string_pretty(&self.openapi().await)
+            .expect("the document serialises")
+            + "\n";
+        let snapshot_path = Path::new(manifest_dir).join("tests/api/openapi.snapshot.json");
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&snapshot_path, &served).expect("the snapshot is written");
+        }
+        let snapshot = std::fs::read_to_string(&snapshot_path)
+            .expect("the snapshot exists (UPDATE_SNAPSHOTS=1 writes it)");
+        assert!(
+            snapshot == served,
+            "the OpenAPI document changed; if that is deliberate, rerun with UPDATE_SNAPSHOTS=1 and commit the snapshot"
+        );
+    }
 }
 
 /// An answer's status and JSON body, for one-line assertions.

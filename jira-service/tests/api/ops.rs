@@ -14,30 +14,8 @@ async fn ops_endpoints_answer() {
 #[tokio::test]
 async fn the_openapi_document_lists_every_operation() {
     let app = spawn_app().await;
-    let spec: serde_json::Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut listed: Vec<String> = spec["paths"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .flat_map(|(path, operations)| {
-            operations
-                .as_object()
-                .unwrap()
-                .keys()
-                .map(move |m| format!("{m} {path}"))
-        })
-        .collect();
-    listed.sort();
     assert_eq!(
-        listed,
+        app.openapi_operations().await,
         [
             "get /api/v1/jira/admin/credentials",
             "get /api/v1/jira/issues/{issue_key}",
@@ -95,25 +73,6 @@ async fn starts_without_redis_or_its_database_and_says_so_on_ready() {
 #[tokio::test]
 async fn the_openapi_document_matches_its_snapshot() {
     let app = crate::helpers::spawn_app().await;
-    let spec: serde_json::Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let snapshot_path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/openapi.snapshot.json");
-    let served = serde_json::to_string_pretty(&spec).unwrap() + "\n";
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&snapshot_path, &served).unwrap();
-    }
-    let snapshot = std::fs::read_to_string(&snapshot_path)
-        .expect("the snapshot exists (UPDATE_SNAPSHOTS=1 writes it)");
-    assert!(
-        snapshot == served,
-        "the OpenAPI document changed; if that is deliberate, rerun with UPDATE_SNAPSHOTS=1 and commit the snapshot"
-    );
+    app.assert_openapi_matches_snapshot(env!("CARGO_MANIFEST_DIR"))
+        .await;
 }
