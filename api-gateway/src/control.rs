@@ -1,9 +1,9 @@
 //! `@agent cancel` and `@agent retry`: commands about the conversation's existing tasks, not new ones.
 //!
-//! - cancel: the conversation's `active` task, else its `latest`, else the newest of its `recent` tasks,
-//!   whichever has not ended first (read from its `metadata.json`), gets `cancel:{task_id}` ([`TaskQueue::request_cancel`]); `cancel_requested` (by
-//!   whom) goes to that task's `03-queue-flow.jsonl`; the worker skips or kills it and says so in the
-//!   tracking message. Answer 200 `cancel_requested`.
+//! - cancel: the first of the conversation's `active` task, its `latest` and its `recent` tasks (newest
+//!   first) that has not ended (read from its `metadata.json`) gets `cancel:{task_id}`
+//!   ([`TaskQueue::request_cancel`]); `cancel_requested` (by whom) goes to that task's
+//!   `03-queue-flow.jsonl`; the worker skips or kills it and says so in the tracking message. Answer 200 `cancel_requested`.
 //! - retry: the newest of the conversation's recent tasks that failed or was dead-lettered is re-queued
 //!   with [`TaskQueue::requeue`] (same task id, run raised). Answer 202 `requeued`.
 //!

@@ -54,8 +54,8 @@ pub struct TaskRequest {
     pub actor: Actor,
     pub source: SourceRef,
     pub conversation_key: String,
-    /// A second conversation the task is recorded in once queued (a Slack channel's slash commands), so
-    /// that a cancel or retry addressed to it finds the task.
+    /// A second conversation the enqueue records the task in (a Slack channel's slash commands), so that
+    /// a cancel or retry addressed to it finds the task.
     pub also_in_conversation: Option<String>,
     /// The ids this delivery is deduplicated by (each becomes `dedup:{provider}:{id}`).
     pub delivery_ids: Vec<String>,

@@ -91,7 +91,10 @@ pub async fn create_task(
         .flatten();
 
     let dedup_refs: Vec<&str> = dedup_keys.iter().map(String::as_str).collect();
-    let outcome = state.queue.enqueue_new_task(&envelope, &dedup_refs).await;
+    let outcome = state
+        .queue
+        .enqueue_new_task(&envelope, &dedup_refs, also_in_conversation.as_deref())
+        .await;
     let entry_id = match outcome {
         Ok(EnqueueOutcome::Queued { entry_id }) => entry_id,
         Ok(EnqueueOutcome::Duplicate { task_id: original }) => {
@@ -127,16 +130,6 @@ pub async fn create_task(
     };
     if let Err(error) = written {
         log_write_failed(LogFile::WebhookFlow.file_name(), &task_id, &error);
-    }
-    if let Some(conversation_key) = also_in_conversation {
-        // Before the answer, so that a cancel sent right after it finds the task there.
-        if let Err(error) = state
-            .queue
-            .record_in_conversation(&conversation_key, &task_id)
-            .await
-        {
-            tracing::warn!(%error, %task_id, conversation_key, "could not record the task in its second conversation");
-        }
     }
     tracing::info!(
         task_id = %task_id,

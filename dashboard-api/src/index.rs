@@ -55,7 +55,7 @@ const INDEXES: &[(&str, &str)] = &[
 
 /// Text filters shorter than this (in characters) cannot use the trigram index and scan instead; a text that
 /// short is usually common, so the scan soon fills a page.
-const TRIGRAM: usize = 3;
+const SHORTEST_INDEXED_TEXT: usize = 3;
 /// Up to this many rows containing the text, a page is read from the text index's matches; with more, the
 /// newest-first scan finds a page of matches sooner than sorting all of them.
 const TEXT_MATCHES_SORTED_AT_MOST: i64 = 10_000;
@@ -615,7 +615,7 @@ impl TaskIndex {
     /// On SQLite, the FTS5 phrase matching `text` when at most [`TEXT_MATCHES_SORTED_AT_MOST`] rows contain
     /// it: the page is then read from those rows. (PostgreSQL's planner picks the trigram index by itself.)
     async fn few_text_matches(&self, text: &str) -> Result<Option<String>, sqlx::Error> {
-        if self.backend != Backend::Sqlite || text.chars().count() < TRIGRAM {
+        if self.backend != Backend::Sqlite || text.chars().count() < SHORTEST_INDEXED_TEXT {
             return Ok(None);
         }
         // A double-quoted FTS5 string is a phrase; with the trigram tokenizer, a case-insensitive substring.

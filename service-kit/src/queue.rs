@@ -86,9 +86,9 @@ local function record_in_conversation(conversation, task, latest_field, recent_f
 end
 ";
 
-// KEYS: stream, task-events, dedup keys… (ARGV[6] of them), then the conversation hash when ARGV[7] is
-// "1"; ARGV: envelope, event, events max len, task id, dedup ttl, dedup count, record flag, then the
-// conversation arguments (latest field, recent field, recent max, ttl).
+// KEYS: stream, task-events, dedup keys… (ARGV[6] of them), then the conversation hashes the task is
+// recorded in (ARGV[7] of them); ARGV: envelope, event, events max len, task id, dedup ttl, dedup count,
+// conversation count, then the conversation arguments (latest field, recent field, recent max, ttl).
 // Every dedup key is checked before any is claimed, so a delivery known under several ids (a Jira Server
 // comment arriving as two webhooks) starts one task.
 const ENQUEUE_SCRIPT: &str = r"
@@ -102,8 +102,8 @@ for i = 3, dedup_end do
 end
 local id = redis.call('XADD', KEYS[1], '*', 'envelope', ARGV[1])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event', ARGV[2])
-if ARGV[7] == '1' then
-  record_in_conversation(KEYS[dedup_end + 1], ARGV[4], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
+for i = dedup_end + 1, dedup_end + tonumber(ARGV[7]) do
+  record_in_conversation(KEYS[i], ARGV[4], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 end
 return {1, id}
 ";
@@ -181,24 +181,29 @@ impl TaskQueue {
         envelope: &TaskEnvelope,
         dedup_keys: &[&str],
     ) -> Result<EnqueueOutcome, QueueError> {
-        self.run_enqueue(envelope, dedup_keys, false).await
+        self.run_enqueue(envelope, dedup_keys, &[]).await
     }
 
     /// The gateway's enqueue of a new task: [`Self::enqueue_deduplicated`], and in the same step the task
-    /// becomes its conversation's `latest` (see `contracts::keys`), so `@agent cancel` finds it at once.
+    /// becomes its conversation's `latest` (see `contracts::keys`), so `@agent cancel` finds it at once;
+    /// likewise in `also_in_conversation` (a Slack channel's slash commands) when given.
     pub async fn enqueue_new_task(
         &self,
         envelope: &TaskEnvelope,
         dedup_keys: &[&str],
+        also_in_conversation: Option<&str>,
     ) -> Result<EnqueueOutcome, QueueError> {
-        self.run_enqueue(envelope, dedup_keys, true).await
+        let conversations: Vec<&str> = std::iter::once(envelope.conversation_key.as_str())
+            .chain(also_in_conversation)
+            .collect();
+        self.run_enqueue(envelope, dedup_keys, &conversations).await
     }
 
     async fn run_enqueue(
         &self,
         envelope: &TaskEnvelope,
         dedup_keys: &[&str],
-        record_in_conversation: bool,
+        conversations: &[&str],
     ) -> Result<EnqueueOutcome, QueueError> {
         let event = TaskEvent::for_envelope(envelope, TaskStatus::Queued);
         let mut invocation = self.enqueue_script.prepare_invoke();
@@ -211,13 +216,15 @@ impl TaskQueue {
             .arg(envelope.task_id.to_string())
             .arg(keys::DEDUP_TTL_SECONDS)
             .arg(dedup_keys.len())
-            .arg(if record_in_conversation { "1" } else { "0" });
+            .arg(conversations.len());
         for dedup_key in dedup_keys {
             invocation.key(*dedup_key);
         }
-        if record_in_conversation {
+        for conversation in conversations {
+            invocation.key(self.keys.conversation(conversation));
+        }
+        if !conversations.is_empty() {
             invocation
-                .key(self.keys.conversation(&envelope.conversation_key))
                 .arg(keys::CONV_LATEST)
                 .arg(keys::CONV_RECENT)
                 .arg(keys::CONV_RECENT_MAX)
