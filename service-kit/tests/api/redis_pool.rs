@@ -52,3 +52,34 @@ async fn a_busy_pool_sends_no_ping() {
         "a checkout pinged although the connection was just used:\n{stats}"
     );
 }
+
+#[tokio::test]
+async fn concurrent_checkouts_share_one_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _redis = OwnRedis::start(port, dir.path()).await;
+    let pool = service_kit::redis::pool(&format!("redis://127.0.0.1:{port}"), 8).unwrap();
+    let increments = (0..64).map(|_| {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let mut connection = pool.get().await.unwrap();
+            let _: i64 = connection.incr("n", 1).await.unwrap();
+        })
+    });
+    for increment in futures::future::join_all(increments).await {
+        increment.unwrap();
+    }
+    assert!(pool.status().size > 1, "the checkouts overlapped");
+    let mut connection = pool.get().await.unwrap();
+    let total: i64 = connection.get("n").await.unwrap();
+    assert_eq!(total, 64);
+    let clients: String = deadpool_redis::redis::cmd("INFO")
+        .arg("clients")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(
+        clients.contains("connected_clients:1\r\n"),
+        "the pool opened more than one connection:\n{clients}"
+    );
+}
