@@ -7,6 +7,11 @@
 //! `PACE`, 50 callers making 5,000 posts/s: below saturation, so the added latency is the service's
 //! own work).
 //!
+//! A third path measures the floor any service in between pays: a pass-through proxy with the same
+//! libraries (an axum route forwarding the body with a keep-alive reqwest client, answering GitHub's status
+//! and body as they came) and nothing else: no authentication, validation, logging or metrics. What the
+//! service adds over the proxy is its own work; what the proxy adds over the direct post is the hop.
+//!
 //! `cargo bench -p github-service --bench comment_overhead` (bench profile: release + fat LTO). The fake GitHub is a minimal
 //! axum server answering the comment post with a fixed 201 body, so the figures are the service's own cost:
 //! caller authentication, the task-log/trace middlewares, validation, the vault read (cached), the retrying
@@ -73,6 +78,38 @@ async fn start_fake_github() -> SocketAddr {
                     StatusCode::CREATED,
                     [("content-type", "application/json")],
                     body.as_str().to_owned(),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+/// The pass-through proxy: the cheapest possible service in between, for the floor of the overhead.
+async fn start_pass_through_proxy(github: SocketAddr) -> SocketAddr {
+    let client = reqwest::Client::new();
+    let upstream = format!("http://{github}{PATH}");
+    let app = Router::new().route(
+        &format!("/api/v1/github{PATH}"),
+        post(move |body: axum::body::Bytes| {
+            let (client, upstream) = (client.clone(), upstream.clone());
+            async move {
+                let answer = client
+                    .post(upstream)
+                    .bearer_auth(GITHUB_TOKEN)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
+                (
+                    status,
+                    [("content-type", "application/json")],
+                    answer.bytes().await.unwrap(),
                 )
             }
         }),
@@ -221,8 +258,10 @@ async fn main() {
     let _logs = service_kit::telemetry::init_tracing_to("github-service", log);
     let github = start_fake_github().await;
     let service = start_service(github, dir.path()).await;
+    let proxy = start_pass_through_proxy(github).await;
     let direct_url = format!("http://{github}{PATH}");
     let service_url = format!("http://{service}/api/v1/github{PATH}");
+    let proxy_url = format!("http://{proxy}/api/v1/github{PATH}");
     measure(
         &direct_url,
         GITHUB_TOKEN,
@@ -232,39 +271,46 @@ async fn main() {
     )
     .await;
     measure(&service_url, CALLER, 10, WARMUP_REQUESTS, Shape::BackToBack).await;
+    measure(&proxy_url, CALLER, 10, WARMUP_REQUESTS, Shape::BackToBack).await;
 
     println!(
-        "| callers | shape | requests | direct p50 | direct p99 | via service p50 | via service p99 | added p50 | added p99 | ratio p50 | ratio p99 | direct req/s | via service req/s | CPU/request direct | CPU/request via service |"
+        "| callers | shape | requests | direct p50 / p99 | via pass-through proxy p50 / p99 | via service p50 / p99 | proxy adds p50 / p99 | service adds p50 / p99 | service adds over the proxy p50 | posts/s direct / proxy / service | CPU per post direct / proxy / service |"
     );
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (callers, total, shape) in [
         (1, 3_000, Shape::BackToBack),
         (50, 20_000, Shape::BackToBack),
         (50, 20_000, Shape::Paced),
     ] {
         let direct = phase(&direct_url, GITHUB_TOKEN, callers, total, shape).await;
+        let proxied = phase(&proxy_url, CALLER, callers, total, shape).await;
         let through = phase(&service_url, CALLER, callers, total, shape).await;
-        let (d50, d99) = (
-            direct.latency.value_at_quantile(0.5),
-            direct.latency.value_at_quantile(0.99),
-        );
-        let (s50, s99) = (
-            through.latency.value_at_quantile(0.5),
-            through.latency.value_at_quantile(0.99),
-        );
+        let quantiles = |phase: &Phase| {
+            (
+                phase.latency.value_at_quantile(0.5),
+                phase.latency.value_at_quantile(0.99),
+            )
+        };
+        let ((d50, d99), (p50, p99), (s50, s99)) =
+            (quantiles(&direct), quantiles(&proxied), quantiles(&through));
         println!(
-            "| {callers} | {shape:?} | {total} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.2}× | {:.2}× | {:.0} | {:.0} | {} µs | {} µs |",
+            "| {callers} | {shape:?} | {total} | {:.3} / {:.3} ms | {:.3} / {:.3} ms | {:.3} / {:.3} ms | {:.3} / {:.3} ms | **{:.3} / {:.3} ms** | {:.3} ms | {:.0} / {:.0} / {:.0} | {} / {} / {} µs |",
             ms(d50),
             ms(d99),
+            ms(p50),
+            ms(p99),
             ms(s50),
             ms(s99),
+            ms(p50.saturating_sub(d50)),
+            ms(p99.saturating_sub(d99)),
             ms(s50.saturating_sub(d50)),
             ms(s99.saturating_sub(d99)),
-            s50 as f64 / d50 as f64,
-            s99 as f64 / d99 as f64,
+            ms(s50.saturating_sub(p50)),
             direct.per_second,
+            proxied.per_second,
             through.per_second,
             direct.cpu_per_request.as_micros(),
+            proxied.cpu_per_request.as_micros(),
             through.cpu_per_request.as_micros(),
         );
     }
