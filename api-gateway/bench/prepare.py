@@ -6,6 +6,8 @@ real sizes: a full repository object, the issue, its user and labels, and a body
 20 % are `@agent` commands from trusted authors (MEMBER) spread over 40 actors; 80 % are ignored: 25 %
 mentions from untrusted authors, 15 % comments without the mention, 15 % pull_request.synchronize,
 15 % push, 10 % workflow_run.
+`--only tasks` or `--only ignored` keeps one of the two kinds (the same deliveries, filtered), to measure what
+each costs on its own.
 The signature covers the body only, so wrk's Lua gives each request its own X-GitHub-Delivery without
 re-signing.
 """
@@ -104,6 +106,7 @@ def main():
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--secret", required=True)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--only", choices=("tasks", "ignored"), help="keep only task-creating or only ignored deliveries")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     sizes, commands = [], 0
@@ -116,12 +119,15 @@ def main():
                 payload["repository"]["description"] += " " + text(rng, 7_000 - len(body))
                 body = json.dumps(payload, separators=(",", ":"))
             signature = "sha256=" + hmac.new(args.secret.encode(), body.encode(), hashlib.sha256).hexdigest()
-            commands += event == "issue_comment" and "@agent" in body and '"author_association":"MEMBER"' in body.split('"comment"')[1]
+            command = event == "issue_comment" and "@agent" in body and '"author_association":"MEMBER"' in body.split('"comment"')[1]
+            if args.only and (args.only == "tasks") != command:
+                continue
+            commands += command
             sizes.append(len(body))
             out.write(f"{event}\t{signature}\t{body}\n")
     sizes.sort()
-    print(f"{args.count} deliveries, {min(sizes)}-{max(sizes)} bytes (median {sizes[len(sizes) // 2]}), "
-          f"{commands} trusted @agent commands ({100 * commands / args.count:.1f} %)")
+    print(f"{len(sizes)} deliveries, {min(sizes)}-{max(sizes)} bytes (median {sizes[len(sizes) // 2]}), "
+          f"{commands} trusted @agent commands ({100 * commands / len(sizes):.1f} %)")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@
 # BENCHMARKS.md). The bare server and the two gateway runs take turns, ROUNDS times; each gateway run is
 # compared with the bare run of its round, and the table gives medians (worst p99 and RSS, totals of
 # answers and tasks). Knobs: DURATION (default 20s per run), ROUNDS (2), CONNECTIONS (32), THREADS (2), DELIVERIES (5000 prepared
-# bodies), REDIS_URL (redis://127.0.0.1:6379), BUILD=0 to use the release binaries already built,
+# bodies), ONLY (unset: the mix; `tasks` or `ignored`: only that kind of the same deliveries), REDIS_URL (redis://127.0.0.1:6379), BUILD=0 to use the release binaries already built,
 # GATEWAY_BIN (target/production/api-gateway), BENCH_DIR. Both servers are built with the `production`
 # profile (fat LTO), the one the container images ship. The gateway runs with ACTOR_RATE_LIMIT_PER_MINUTE=0
 # (the load comes from 40 actors) and ACKNOWLEDGE_TASKS=false (the acknowledgement runs after the answer,
@@ -46,7 +46,7 @@ trap cleanup EXIT
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 cd "$ROOT"
 if [ "${BUILD:-1}" != 0 ]; then cargo build --profile production -p api-gateway --bins >&2; fi
-python3 "$BENCH/prepare.py" --out "$WORK/requests.txt" --count "$DELIVERIES" --secret "$SECRET" >&2
+python3 "$BENCH/prepare.py" --out "$WORK/requests.txt" --count "$DELIVERIES" --secret "$SECRET" ${ONLY:+--only "$ONLY"} >&2
 
 wait_for_port() {
   for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
@@ -105,20 +105,26 @@ run_bare() {
 
 # cpu_ticks PID: the process's user + system time so far, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# redis_cpu_seconds: Redis's user + system time so far (the same cores serve it).
+redis_cpu_seconds() { redis-cli -u "$REDIS_URL" info cpu | tr -d '\r' | awk -F: '$1 == "used_cpu_sys" || $1 == "used_cpu_user" {s += $2} END {print s}'; }
 
 # run_gateway NAME LOGS_DIR: the gateway under the same load; sets NAME_* figures.
 run_gateway() {
   local name=$1 logs=$2 prefix="${PREFIX}$1:"
   echo "== $name: api-gateway, task logs in $logs" >&2
+  mkdir -p "$logs"
   BIND_ADDR=127.0.0.1:$GATEWAY_PORT GITHUB_WEBHOOK_SECRET=$SECRET REDIS_URL=$REDIS_URL REDIS_KEY_PREFIX=$prefix \
     TASK_LOGS_DIR="$logs" ACTOR_RATE_LIMIT_PER_MINUTE=0 ACKNOWLEDGE_TASKS=false RUST_LOG=${RUST_LOG:-info} \
     "${GATEWAY_BIN:-target/production/api-gateway}" >"$WORK/$name.log" &
   server_pid=$!
   wait_for_port "$GATEWAY_PORT"
-  local ticks_before
+  local ticks_before redis_before
   ticks_before=$(cpu_ticks "$server_pid")
+  redis_before=$(redis_cpu_seconds)
   run_load "$name" "$GATEWAY_PORT"
   local ticks=$(( $(cpu_ticks "$server_pid") - ticks_before ))
+  local redis_seconds
+  redis_seconds=$(awk -v a="$redis_before" -v b="$(redis_cpu_seconds)" 'BEGIN {print b - a}')
   figure[$name.rss]=$(( $(peak_rss_kb "$server_pid") / 1024 ))
   kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   local queued=0
@@ -129,6 +135,7 @@ run_gateway() {
   accepted=$(value "$name" STATUS_202)
   answered=$(( accepted + $(value "$name" STATUS_200) + $(value "$name" STATUS_OTHER) ))
   figure[$name.cpu]=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$answered" 'BEGIN {printf "%.0f", t * 1e6 / hz / n}')
+  figure[$name.redis_cpu]=$(awk -v s="$redis_seconds" -v n="$answered" 'BEGIN {printf "%.0f", s * 1e6 / n}')
   figure[$name.queued]=$queued
   figure[$name.lost]=$(( accepted > queued ? accepted - queued : 0 ))
   figure[$name.dirs]=$(find "$logs" -mindepth 1 -maxdepth 1 -type d | wc -l)
@@ -172,6 +179,7 @@ tasks() { echo "$(over_figure "$1" queued | total) / $(over_figure "$1" dirs | t
 lost() { over_figure "$1" lost | total; }
 lines() { over_figure "$1" lines | total; }
 cpu() { echo "$(median $(over_figure "$1" cpu)) µs"; }
+redis_cpu() { echo "$(median $(over_figure "$1" redis_cpu)) µs"; }
 dash() { echo "—"; }
 row() { # row LABEL FUNCTION [BARE_FUNCTION]: one table row, the bare column from BARE_FUNCTION (default FUNCTION)
   local line="| $1 | $(${3:-$2} bare) |"
@@ -190,6 +198,7 @@ row "p99 latency" p99
 row "peak RSS" rss
 row "answers 202 / 200 / other" answers
 row "gateway CPU per request" cpu dash
+row "Redis CPU per request" redis_cpu dash
 row "tasks on the streams / task directories" tasks dash
 row "tasks lost (202s not on a stream)" lost dash
 row "gateway JSON log lines" lines dash
