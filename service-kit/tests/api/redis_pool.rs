@@ -1,15 +1,41 @@
-//! The pool of multiplexed connections: no PING per checkout, and a connection that failed is never
-//! handed out again.
+//! The pool: no PING per checkout, a connection that failed is never handed out again, and concurrent
+//! checkouts share one multiplexed connection.
 
 use deadpool_redis::redis::AsyncCommands;
+use service_kit::redis::Pool;
 use service_kit::testing::{OwnRedis, free_port};
+
+/// A redis-server of the test's own (so it can be stopped and counted) and a pool of `size` handles to it.
+struct OwnServer {
+    dir: tempfile::TempDir,
+    port: u16,
+    redis: OwnRedis,
+    pool: Pool,
+}
+
+impl OwnServer {
+    async fn start(size: usize) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let redis = OwnRedis::start(port, dir.path()).await;
+        let pool = service_kit::redis::pool(&format!("redis://127.0.0.1:{port}"), size).unwrap();
+        Self {
+            dir,
+            port,
+            redis,
+            pool,
+        }
+    }
+}
 
 #[tokio::test]
 async fn a_restarted_redis_costs_at_most_one_failed_command() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let redis = OwnRedis::start(port, dir.path()).await;
-    let pool = service_kit::redis::pool(&format!("redis://127.0.0.1:{port}"), 1).unwrap();
+    let OwnServer {
+        dir,
+        port,
+        redis,
+        pool,
+    } = OwnServer::start(1).await;
     let mut connection = pool.get().await.unwrap();
     let _: () = connection.set("k", "before").await.unwrap();
     drop(connection);
@@ -33,15 +59,12 @@ async fn a_restarted_redis_costs_at_most_one_failed_command() {
 
 #[tokio::test]
 async fn a_busy_pool_sends_no_ping() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _redis = OwnRedis::start(port, dir.path()).await;
-    let pool = service_kit::redis::pool(&format!("redis://127.0.0.1:{port}"), 1).unwrap();
+    let server = OwnServer::start(1).await;
     for _ in 0..50 {
-        let mut connection = pool.get().await.unwrap();
+        let mut connection = server.pool.get().await.unwrap();
         let _: i64 = connection.incr("n", 1).await.unwrap();
     }
-    let mut connection = pool.get().await.unwrap();
+    let mut connection = server.pool.get().await.unwrap();
     let stats: String = deadpool_redis::redis::cmd("INFO")
         .arg("commandstats")
         .query_async(&mut connection)
@@ -55,12 +78,9 @@ async fn a_busy_pool_sends_no_ping() {
 
 #[tokio::test]
 async fn concurrent_checkouts_share_one_connection() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _redis = OwnRedis::start(port, dir.path()).await;
-    let pool = service_kit::redis::pool(&format!("redis://127.0.0.1:{port}"), 8).unwrap();
+    let server = OwnServer::start(8).await;
     let increments = (0..64).map(|_| {
-        let pool = pool.clone();
+        let pool = server.pool.clone();
         tokio::spawn(async move {
             let mut connection = pool.get().await.unwrap();
             let _: i64 = connection.incr("n", 1).await.unwrap();
@@ -69,8 +89,8 @@ async fn concurrent_checkouts_share_one_connection() {
     for increment in futures::future::join_all(increments).await {
         increment.unwrap();
     }
-    assert!(pool.status().size > 1, "the checkouts overlapped");
-    let mut connection = pool.get().await.unwrap();
+    assert!(server.pool.status().size > 1, "the checkouts overlapped");
+    let mut connection = server.pool.get().await.unwrap();
     let total: i64 = connection.get("n").await.unwrap();
     assert_eq!(total, 64);
     let clients: String = deadpool_redis::redis::cmd("INFO")
