@@ -131,13 +131,11 @@ pub async fn create_task(
     if let Err(error) = written {
         log_write_failed(LogFile::WebhookFlow.file_name(), &task_id, &error);
     }
-    tracing::info!(
-        task_id = %task_id,
-        command = %envelope.command,
-        priority = envelope.priority.as_str(),
-        conversation_key = %envelope.conversation_key,
-        "task queued"
-    );
+    // On the request's closing line, which is then the only line of a queued delivery.
+    let span = tracing::Span::current();
+    span.record("command", tracing::field::display(&envelope.command));
+    span.record("priority", envelope.priority.as_str());
+    span.record("conversation_key", envelope.conversation_key.as_str());
     acknowledge::spawn(state, envelope, *trace);
     Ok(WebhookAnswer::Queued { task_id })
 }

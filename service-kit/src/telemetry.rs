@@ -8,6 +8,7 @@ use tracing::span::{Attributes, Id};
 use tracing::{Event, Metadata, Subscriber, subscriber::Interest};
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_bunyan_formatter::{BunyanFormattingLayer, JsonStorageLayer};
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Registry};
@@ -46,20 +47,12 @@ pub fn init_tracing_to(
     service_name: &str,
     output: impl std::io::Write + Send + 'static,
 ) -> LogGuard {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) = NonBlockingBuilder::default()
         .buffered_lines_limit(BUFFERED_LINES)
         .lossy(false)
         .thread_name("log-writer")
         .finish(BufWriter::new(output));
-    let subscriber = Registry::default()
-        .with(filter)
-        .with(JsonStorageLayer)
-        .with(SpanCloseOnly(BunyanFormattingLayer::new(
-            service_name.to_owned(),
-            writer,
-        )));
-    if tracing::subscriber::set_global_default(subscriber).is_ok() {
+    if tracing::subscriber::set_global_default(subscriber(service_name, writer)).is_ok() {
         let _ = tracing_log::LogTracer::init();
         LogGuard {
             _writer: Some(guard),
@@ -67,6 +60,22 @@ pub fn init_tracing_to(
     } else {
         LogGuard { _writer: None }
     }
+}
+
+/// The subscriber [`init_tracing`] installs, formatting each line on the calling thread into `writer`
+/// (tests install it for one thread with `tracing::subscriber::set_default` and read what it wrote).
+pub fn subscriber<W>(service_name: &str, writer: W) -> impl Subscriber + Send + Sync
+where
+    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
+{
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    Registry::default()
+        .with(filter)
+        .with(JsonStorageLayer)
+        .with(SpanCloseOnly(BunyanFormattingLayer::new(
+            service_name.to_owned(),
+            writer,
+        )))
 }
 
 /// The bunyan layer without its span-opening lines: a span's closing line carries everything the opening

@@ -159,6 +159,9 @@ pub async fn trace_requests(mut request: Request, next: Next) -> Response {
         outcome = tracing::field::Empty,
         reason = tracing::field::Empty,
         actor = tracing::field::Empty,
+        command = tracing::field::Empty,
+        priority = tracing::field::Empty,
+        conversation_key = tracing::field::Empty,
     );
     if let Some(task_id) = &task_id {
         span.record("task_id", tracing::field::display(task_id));
