@@ -63,7 +63,7 @@ pub fn init_tracing_to(
 }
 
 /// The subscriber [`init_tracing`] installs, formatting each line on the calling thread into `writer`
-/// (tests install it for one thread with `tracing::subscriber::set_default` and read what it wrote).
+/// (a test installs it with a writer of its own and reads the lines back).
 pub fn subscriber<W>(service_name: &str, writer: W) -> impl Subscriber + Send + Sync
 where
     W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
