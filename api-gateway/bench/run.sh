@@ -98,13 +98,23 @@ run_bare() {
   BIND_ADDR=127.0.0.1:$BARE_PORT GITHUB_WEBHOOK_SECRET=$SECRET target/production/bare-hmac-server &
   server_pid=$!
   wait_for_port "$BARE_PORT"
+  local busy_before
+  busy_before=$(machine_busy_ticks)
   run_load "$name" "$BARE_PORT"
+  figure[$name.machine_cpu]=$(machine_cpu "$name" $(( $(machine_busy_ticks) - busy_before )))
   figure[$name.rss]=$(( $(peak_rss_kb "$server_pid") / 1024 ))
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 }
 
 # cpu_ticks PID: the process's user + system time so far, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# machine_busy_ticks: every core's busy time so far (all processes and the kernel), in clock ticks.
+machine_busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+# machine_cpu NAME BUSY_TICKS: the machine's busy time per answered request of run NAME, in µs.
+machine_cpu() {
+  local answered=$(( $(value "$1" STATUS_202) + $(value "$1" STATUS_200) + $(value "$1" STATUS_OTHER) ))
+  awk -v t="$2" -v hz="$(getconf CLK_TCK)" -v n="$answered" 'BEGIN {printf "%.0f", t * 1e6 / hz / n}'
+}
 # redis_cpu_seconds: Redis's user + system time so far (the same cores serve it).
 redis_cpu_seconds() { redis-cli -u "$REDIS_URL" info cpu | tr -d '\r' | awk -F: '$1 == "used_cpu_sys" || $1 == "used_cpu_user" {s += $2} END {print s}'; }
 
@@ -118,11 +128,13 @@ run_gateway() {
     "${GATEWAY_BIN:-target/production/api-gateway}" >"$WORK/$name.log" &
   server_pid=$!
   wait_for_port "$GATEWAY_PORT"
-  local ticks_before redis_before
+  local ticks_before redis_before busy_before
   ticks_before=$(cpu_ticks "$server_pid")
   redis_before=$(redis_cpu_seconds)
+  busy_before=$(machine_busy_ticks)
   run_load "$name" "$GATEWAY_PORT"
   local ticks=$(( $(cpu_ticks "$server_pid") - ticks_before ))
+  figure[$name.machine_cpu]=$(machine_cpu "$name" $(( $(machine_busy_ticks) - busy_before )))
   local redis_seconds
   redis_seconds=$(awk -v a="$redis_before" -v b="$(redis_cpu_seconds)" 'BEGIN {print b - a}')
   figure[$name.rss]=$(( $(peak_rss_kb "$server_pid") / 1024 ))
@@ -180,6 +192,7 @@ lost() { over_figure "$1" lost | total; }
 lines() { over_figure "$1" lines | total; }
 cpu() { echo "$(median $(over_figure "$1" cpu)) µs"; }
 redis_cpu() { echo "$(median $(over_figure "$1" redis_cpu)) µs"; }
+machine() { echo "$(median $(over_figure "$1" machine_cpu)) µs"; }
 dash() { echo "—"; }
 row() { # row LABEL FUNCTION [BARE_FUNCTION]: one table row, the bare column from BARE_FUNCTION (default FUNCTION)
   local line="| $1 | $(${3:-$2} bare) |"
@@ -199,6 +212,7 @@ row "peak RSS" rss
 row "answers 202 / 200 / other" answers
 row "gateway CPU per request" cpu dash
 row "Redis CPU per request" redis_cpu dash
+row "machine CPU per request (server, Redis, wrk, kernel)" machine
 row "tasks on the streams / task directories" tasks dash
 row "tasks lost (202s not on a stream)" lost dash
 row "gateway JSON log lines" lines dash
