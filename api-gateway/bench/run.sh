@@ -101,7 +101,7 @@ run_bare() {
   local busy_before
   busy_before=$(machine_busy_ticks)
   run_load "$name" "$BARE_PORT"
-  figure[$name.machine_cpu]=$(machine_cpu "$name" $(( $(machine_busy_ticks) - busy_before )))
+  figure[$name.machine_cpu]=$(per_answer_us "$(ticks_to_seconds $(( $(machine_busy_ticks) - busy_before )))" "$name")
   figure[$name.rss]=$(( $(peak_rss_kb "$server_pid") / 1024 ))
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 }
@@ -110,11 +110,12 @@ run_bare() {
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # machine_busy_ticks: every core's busy time so far (all processes and the kernel), in clock ticks.
 machine_busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
-# machine_cpu NAME BUSY_TICKS: the machine's busy time per answered request of run NAME, in µs.
-machine_cpu() {
-  local answered=$(( $(value "$1" STATUS_202) + $(value "$1" STATUS_200) + $(value "$1" STATUS_OTHER) ))
-  awk -v t="$2" -v hz="$(getconf CLK_TCK)" -v n="$answered" 'BEGIN {printf "%.0f", t * 1e6 / hz / n}'
-}
+# ticks_to_seconds TICKS: clock ticks as seconds.
+ticks_to_seconds() { awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN {print t / hz}'; }
+# answered NAME: every answer wrk counted in run NAME.
+answered() { echo $(( $(value "$1" STATUS_202) + $(value "$1" STATUS_200) + $(value "$1" STATUS_OTHER) )); }
+# per_answer_us SECONDS NAME: SECONDS of CPU time shared over run NAME's answers, in µs.
+per_answer_us() { awk -v s="$1" -v n="$(answered "$2")" 'BEGIN {printf "%.0f", s * 1e6 / n}'; }
 # redis_cpu_seconds: Redis's user + system time so far (the same cores serve it).
 redis_cpu_seconds() { redis-cli -u "$REDIS_URL" info cpu | tr -d '\r' | awk -F: '$1 == "used_cpu_sys" || $1 == "used_cpu_user" {s += $2} END {print s}'; }
 
@@ -134,7 +135,7 @@ run_gateway() {
   busy_before=$(machine_busy_ticks)
   run_load "$name" "$GATEWAY_PORT"
   local ticks=$(( $(cpu_ticks "$server_pid") - ticks_before ))
-  figure[$name.machine_cpu]=$(machine_cpu "$name" $(( $(machine_busy_ticks) - busy_before )))
+  figure[$name.machine_cpu]=$(per_answer_us "$(ticks_to_seconds $(( $(machine_busy_ticks) - busy_before )))" "$name")
   local redis_seconds
   redis_seconds=$(awk -v a="$redis_before" -v b="$(redis_cpu_seconds)" 'BEGIN {print b - a}')
   figure[$name.rss]=$(( $(peak_rss_kb "$server_pid") / 1024 ))
@@ -143,11 +144,10 @@ run_gateway() {
   for priority in high normal low; do
     queued=$((queued + $(redis-cli -u "$REDIS_URL" xlen "${prefix}tasks:$priority")))
   done
-  local accepted answered
+  local accepted
   accepted=$(value "$name" STATUS_202)
-  answered=$(( accepted + $(value "$name" STATUS_200) + $(value "$name" STATUS_OTHER) ))
-  figure[$name.cpu]=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$answered" 'BEGIN {printf "%.0f", t * 1e6 / hz / n}')
-  figure[$name.redis_cpu]=$(awk -v s="$redis_seconds" -v n="$answered" 'BEGIN {printf "%.0f", s * 1e6 / n}')
+  figure[$name.cpu]=$(per_answer_us "$(ticks_to_seconds "$ticks")" "$name")
+  figure[$name.redis_cpu]=$(per_answer_us "$redis_seconds" "$name")
   figure[$name.queued]=$queued
   figure[$name.lost]=$(( accepted > queued ? accepted - queued : 0 ))
   figure[$name.dirs]=$(find "$logs" -mindepth 1 -maxdepth 1 -type d | wc -l)

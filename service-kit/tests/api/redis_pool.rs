@@ -26,6 +26,16 @@ impl OwnServer {
             pool,
         }
     }
+
+    /// One section of the server's `INFO`, through a handle from the pool.
+    async fn info(&self, section: &str) -> String {
+        let mut connection = self.pool.get().await.unwrap();
+        deadpool_redis::redis::cmd("INFO")
+            .arg(section)
+            .query_async(&mut connection)
+            .await
+            .unwrap()
+    }
 }
 
 #[tokio::test]
@@ -64,12 +74,7 @@ async fn a_busy_pool_sends_no_ping() {
         let mut connection = server.pool.get().await.unwrap();
         let _: i64 = connection.incr("n", 1).await.unwrap();
     }
-    let mut connection = server.pool.get().await.unwrap();
-    let stats: String = deadpool_redis::redis::cmd("INFO")
-        .arg("commandstats")
-        .query_async(&mut connection)
-        .await
-        .unwrap();
+    let stats = server.info("commandstats").await;
     assert!(
         !stats.contains("cmdstat_ping"),
         "a checkout pinged although the connection was just used:\n{stats}"
@@ -93,11 +98,8 @@ async fn concurrent_checkouts_share_one_connection() {
     let mut connection = server.pool.get().await.unwrap();
     let total: i64 = connection.get("n").await.unwrap();
     assert_eq!(total, 64);
-    let clients: String = deadpool_redis::redis::cmd("INFO")
-        .arg("clients")
-        .query_async(&mut connection)
-        .await
-        .unwrap();
+    drop(connection);
+    let clients = server.info("clients").await;
     assert!(
         clients.contains("connected_clients:1\r\n"),
         "the pool opened more than one connection:\n{clients}"
