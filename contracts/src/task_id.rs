@@ -6,6 +6,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 const PREFIX: &str = "task-";
+/// The length of a task id's text: the prefix and a hyphenated UUID.
+const TEXT_LEN: usize = PREFIX.len() + uuid::fmt::Hyphenated::LENGTH;
 
 /// `task-` followed by a hyphenated, lowercase UUIDv7: unique, and sortable by creation time.
 ///
@@ -27,6 +29,25 @@ impl TaskId {
     pub fn uuid(&self) -> Uuid {
         self.0
     }
+
+    /// The id's text, rendered on the stack without the formatting machinery: every log line, file path
+    /// and message of a task carries it, several times per delivery.
+    pub fn text(&self) -> TaskIdText {
+        let mut text = [0u8; TEXT_LEN];
+        text[..PREFIX.len()].copy_from_slice(PREFIX.as_bytes());
+        self.0.hyphenated().encode_lower(&mut text[PREFIX.len()..]);
+        TaskIdText(text)
+    }
+}
+
+/// A [`TaskId`]'s text (`task-` and the lowercase hyphenated UUID), held on the stack.
+#[derive(Clone, Copy)]
+pub struct TaskIdText([u8; TEXT_LEN]);
+
+impl TaskIdText {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("a task id's text is ASCII")
+    }
 }
 
 impl Default for TaskId {
@@ -37,7 +58,7 @@ impl Default for TaskId {
 
 impl fmt::Display for TaskId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{PREFIX}{}", self.0.hyphenated())
+        f.pad(self.text().as_str())
     }
 }
 
@@ -65,7 +86,7 @@ impl FromStr for TaskId {
 
 impl Serialize for TaskId {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.serialize_str(self.text().as_str())
     }
 }
 
@@ -85,7 +106,10 @@ mod tests {
         let id = TaskId::new();
         let text = id.to_string();
         assert!(text.starts_with("task-"));
+        assert_eq!(text, format!("task-{}", id.uuid().hyphenated()));
         assert_eq!(text.parse::<TaskId>().unwrap(), id);
+        assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{text}\""));
+        assert_eq!(format!("{id:>46}"), format!("     {text}"));
     }
 
     #[test]

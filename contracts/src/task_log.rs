@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::ser::{SerializeMap, Serializer as _};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -190,7 +191,7 @@ impl TaskLogWriter {
     }
 
     pub fn task_dir(&self, task_id: &TaskId) -> PathBuf {
-        self.root.join(task_id.to_string())
+        self.root.join(task_id.text().as_str())
     }
 
     pub fn path(&self, task_id: &TaskId, file: LogFile) -> PathBuf {
@@ -253,38 +254,57 @@ impl TaskLogWriter {
     ) -> String {
         let kind_field = file.kind_field();
         let header_keys = ["ts", "task_id", "service", kind_field];
-        let mut line = Map::new();
-        line.insert("ts".into(), Value::String(format_ts(ts)));
-        line.insert("task_id".into(), Value::String(task_id.to_string()));
-        line.insert("service".into(), Value::String(self.service.clone()));
-        line.insert(kind_field.into(), Value::String(kind.to_owned()));
-        match fields {
-            Value::Object(extra) => {
-                for (key, value) in extra {
-                    if !header_keys.contains(&key.as_str()) {
-                        line.insert(key, value);
+        let ts = format_ts(ts);
+        let id = task_id.text();
+        let header = [
+            ("ts", ts.as_str()),
+            ("task_id", id.as_str()),
+            ("service", self.service.as_str()),
+            (kind_field, kind),
+        ];
+        // Serialized straight into the line, header first: no map of the line is built unless it must be cut.
+        let mut text = Vec::with_capacity(256);
+        let mut serializer = serde_json::Serializer::new(&mut text);
+        let written = (|| {
+            let mut line = (&mut serializer).serialize_map(None)?;
+            for (key, value) in header {
+                line.serialize_entry(key, value)?;
+            }
+            match &fields {
+                Value::Object(extra) => {
+                    for (key, value) in extra {
+                        if !header_keys.contains(&key.as_str()) {
+                            line.serialize_entry(key, value)?;
+                        }
                     }
                 }
+                Value::Null => {}
+                other => line.serialize_entry("data", other)?,
             }
-            Value::Null => {}
-            other => {
-                line.insert("data".into(), other);
-            }
-        }
-        // Straight into a buffer: `Value`'s `Display` goes through a formatter for every piece.
-        let mut text = serde_json::to_string(&line).expect("a JSON object always serializes");
+            line.end()
+        })();
+        written.expect("a JSON object always serializes into memory");
         if text.len() < MAX_LINE_BYTES {
-            text.push('\n');
-            return text;
+            text.push(b'\n');
+            return String::from_utf8(text).expect("serde_json writes UTF-8");
         }
         let original_bytes = text.len();
-        let mut content = line;
-        let mut header = Map::new();
-        for key in header_keys {
-            if let Some(value) = content.remove(key) {
-                header.insert(key.into(), value);
+        let mut content = Map::new();
+        match fields {
+            Value::Object(extra) => content.extend(
+                extra
+                    .into_iter()
+                    .filter(|(key, _)| !header_keys.contains(&key.as_str())),
+            ),
+            Value::Null => {}
+            other => {
+                content.insert("data".into(), other);
             }
         }
+        let mut header: Map<String, Value> = header
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), Value::String(value.to_owned())))
+            .collect();
         let content = Value::Object(content).to_string();
         header.insert("truncated".into(), Value::Bool(true));
         header.insert("original_bytes".into(), original_bytes.into());
@@ -415,6 +435,12 @@ mod tests {
         let line = &lines(&writer, &id, LogFile::QueueFlow)[0];
         assert_eq!(line["task_id"], id.to_string());
         assert_eq!(line["service"], "test-service");
+        let raw = fs::read_to_string(writer.path(&id, LogFile::QueueFlow)).unwrap();
+        assert_eq!(raw.matches("\"task_id\"").count(), 1, "{raw}");
+        assert!(
+            raw.starts_with("{\"ts\":"),
+            "the stamp leads the line: {raw}"
+        );
     }
 
     #[test]
