@@ -10,11 +10,12 @@
 //!                          06-final-result.json        the task's result (worker)
 //! ```
 //!
-//! Every JSONL line is one JSON object with `ts` (RFC 3339, microseconds, UTC), `task_id`, `service` and
-//! either `stage` (02) or `type` (all others), appended with a single `write()` on a file opened with
-//! `O_APPEND`, so concurrent writers never interleave within a line. A line is at most [`MAX_LINE_BYTES`];
-//! a longer one is cut and marked `"truncated": true`. JSON files are replaced atomically
-//! (temporary file in the same directory, then rename), so a reader never sees half a file.
+//! Every JSONL line is one JSON object that starts with `ts` (RFC 3339, microseconds, UTC), `task_id`,
+//! `service` and either `stage` (02) or `type` (all others), then the event's own fields. It is appended
+//! with a single `write()` on a file opened with `O_APPEND`, so concurrent writers never interleave within
+//! a line. A line is at most [`MAX_LINE_BYTES`]; a longer one is cut and marked `"truncated": true`. JSON
+//! files are replaced atomically (temporary file in the same directory, then rename), so a reader never
+//! sees half a file.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
