@@ -11,12 +11,15 @@
 # count): compare counts of two builds, not with CPU time. Kernel work (files, sockets) is not counted.
 # Knobs: SMALL (100), LARGE (600), GATEWAY_BIN (target/production/api-gateway), BUILD=0, REDIS_URL.
 set -euo pipefail
+shopt -s inherit_errexit  # a failed run inside $(instructions …) stops the script
 
 SMALL=${SMALL:-100}
 LARGE=${LARGE:-600}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH=$ROOT/api-gateway/bench
+# shellcheck source=lib.sh
+source "$BENCH/lib.sh"
 WORK=$(mktemp -d)
 LOGS=$(mktemp -d -p /dev/shm gateway-instructions.XXXXXX)
 PREFIX="bench-instructions:$(date +%s):"
@@ -25,7 +28,7 @@ server_pid=""
 
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  redis-cli -u "$REDIS_URL" --scan --pattern "${PREFIX}*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
+  delete_keys "$PREFIX"
   rm -rf "$WORK" "$LOGS"
 }
 trap cleanup EXIT
@@ -42,7 +45,7 @@ instructions() {
     valgrind --tool=callgrind --callgrind-out-file="$WORK/$run.out" \
     "${GATEWAY_BIN:-target/production/api-gateway}" >"$WORK/$run.log" 2>"$WORK/$run.valgrind" &
   server_pid=$!
-  for _ in $(seq 300); do (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.2; done
+  wait_for_port "$PORT" 60
   python3 "$BENCH/send.py" "$WORK/$kind.txt" "$count" "$PORT" "$run"
   kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""
   awk '/^summary:/ {print $2}' "$WORK/$run.out"

@@ -26,6 +26,8 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 SECRET=bench-secret
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH=$ROOT/api-gateway/bench
+# shellcheck source=lib.sh
+source "$BENCH/lib.sh"
 mkdir -p "${BENCH_DIR:-$ROOT/target}"
 WORK=$(mktemp -d -p "${BENCH_DIR:-$ROOT/target}" gateway-bench.XXXXXX)
 TMPFS_WORK=""
@@ -37,7 +39,7 @@ server_pid=""
 
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  redis-cli -u "$REDIS_URL" --scan --pattern "${PREFIX}*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
+  delete_keys "$PREFIX"
   redis-cli -u "$REDIS_URL" del bench:xadd >/dev/null
   rm -rf "$WORK" ${TMPFS_WORK:+"$TMPFS_WORK"}
 }
@@ -47,11 +49,6 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2
 cd "$ROOT"
 if [ "${BUILD:-1}" != 0 ]; then cargo build --profile production -p api-gateway --bins >&2; fi
 python3 "$BENCH/prepare.py" --out "$WORK/requests.txt" --count "$DELIVERIES" --secret "$SECRET" ${ONLY:+--only "$ONLY"} >&2
-
-wait_for_port() {
-  for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
-  echo "nothing listens on $1" >&2; exit 1
-}
 
 peak_rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 

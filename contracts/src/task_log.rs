@@ -253,16 +253,15 @@ impl TaskLogWriter {
         kind: &str,
         fields: Value,
     ) -> String {
-        let kind_field = file.kind_field();
-        let header_keys = ["ts", "task_id", "service", kind_field];
         let ts = format_ts(ts);
         let id = task_id.text();
         let header = [
             ("ts", ts.as_str()),
             ("task_id", id.as_str()),
             ("service", self.service.as_str()),
-            (kind_field, kind),
+            (file.kind_field(), kind),
         ];
+        let is_header = |key: &str| header.iter().any(|(name, _)| *name == key);
         // Serialized straight into the line, header first: no map of the line is built unless it must be cut.
         let mut text = Vec::with_capacity(256);
         let mut serializer = serde_json::Serializer::new(&mut text);
@@ -274,7 +273,7 @@ impl TaskLogWriter {
             match &fields {
                 Value::Object(extra) => {
                     for (key, value) in extra {
-                        if !header_keys.contains(&key.as_str()) {
+                        if !is_header(key) {
                             line.serialize_entry(key, value)?;
                         }
                     }
@@ -292,11 +291,9 @@ impl TaskLogWriter {
         let original_bytes = text.len();
         let mut content = Map::new();
         match fields {
-            Value::Object(extra) => content.extend(
-                extra
-                    .into_iter()
-                    .filter(|(key, _)| !header_keys.contains(&key.as_str())),
-            ),
+            Value::Object(extra) => {
+                content.extend(extra.into_iter().filter(|(key, _)| !is_header(key)))
+            }
             Value::Null => {}
             other => {
                 content.insert("data".into(), other);
