@@ -110,6 +110,9 @@ async fn a_task_flows_from_the_queue_to_its_final_result_with_every_stage_logged
         changes.diff_stat
     );
 
+    // metadata.json says `succeeded` a moment before the settling script publishes the event.
+    ctx.wait_for_last_event(&task.task_id, TaskStatus::Succeeded, Duration::from_secs(5))
+        .await;
     let statuses: Vec<TaskStatus> = ctx
         .events(&task.task_id)
         .await
