@@ -76,3 +76,81 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => send::run(&provider, &sample, &text, &gateway, &secret, &dashboard).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::process::Command;
+
+    use serde_json::Value;
+
+    /// Every `cargo run [--release] -p <package>` written in README.md and docs/, by package name.
+    fn documented_run_commands(workspace: &Path) -> Vec<String> {
+        let mut documents = vec![workspace.join("README.md")];
+        for entry in std::fs::read_dir(workspace.join("docs")).unwrap() {
+            documents.push(entry.unwrap().path());
+        }
+        let mut packages = Vec::new();
+        for document in documents
+            .iter()
+            .filter(|p| p.extension() == Some("md".as_ref()))
+        {
+            let text = std::fs::read_to_string(document).unwrap();
+            for (at, _) in text.match_indices("cargo run ") {
+                let words: Vec<&str> = text[at..].split_whitespace().take(6).collect();
+                if let Some(position) = words.iter().position(|word| *word == "-p") {
+                    packages.push(words[position + 1].trim_matches('`').to_owned());
+                }
+            }
+        }
+        packages.sort();
+        packages.dedup();
+        packages
+    }
+
+    /// The documented commands name no binary (`cargo run --release -p launcher -- up`, `cargo run -p
+    /// api-gateway`), and a package with a second binary (`demo-agent`, `bare-hmac-server`) makes cargo refuse
+    /// to guess unless the package says which one `cargo run` means.
+    #[test]
+    fn every_documented_cargo_run_names_a_package_with_one_binary_to_run() {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let documented = documented_run_commands(workspace);
+        assert!(
+            documented.contains(&"launcher".to_owned()),
+            "README's first command runs the launcher: {documented:?}"
+        );
+
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let output = Command::new(cargo)
+            .args(["metadata", "--no-deps", "--format-version", "1"])
+            .arg("--manifest-path")
+            .arg(workspace.join("Cargo.toml"))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let metadata: Value = serde_json::from_slice(&output.stdout).unwrap();
+        for name in &documented {
+            let package = metadata["packages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|package| package["name"] == name.as_str())
+                .unwrap_or_else(|| panic!("the docs run `{name}`, which is not in the workspace"));
+            let binaries: Vec<&str> = package["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|target| target["kind"][0] == "bin")
+                .filter_map(|target| target["name"].as_str())
+                .collect();
+            let runs = match binaries.as_slice() {
+                [only] => Some(*only),
+                _ => package["default_run"].as_str(),
+            };
+            assert!(
+                runs.is_some_and(|binary| binaries.contains(&binary)),
+                "`cargo run -p {name}` cannot choose among {binaries:?}: set `default-run`"
+            );
+        }
+    }
+}
