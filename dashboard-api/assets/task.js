@@ -194,7 +194,8 @@
       fact("Cost", cost(result ? result.cost_usd : task.cost_usd)),
       fact("Tokens in / out", tokens(result ? result.input_tokens : task.input_tokens) + " / " + tokens(result ? result.output_tokens : task.output_tokens)),
       fact("Run · attempt", (metadata.run ?? task.run ?? "–") + " · " + (metadata.attempt ?? task.attempt ?? "–")),
-      fact("Worker", metadata.worker || task.worker || "–"),
+      // metadata.json names the worker only while one holds the task; afterwards the log says who ran it.
+      fact("Worker", metadata.worker || task.worker || (lastOf("queue_flow", ev => ev.type === "worker_assigned") || { event: {} }).event.worker || "–"),
       fact("Model", (result && (result.model || result.runner)) || task.model || "–"),
     ];
     document.getElementById("facts").replaceChildren(...facts);
@@ -222,6 +223,10 @@
 
   function firstOf(stream, predicate) {
     return entries.find(e => e.stream === stream && (!predicate || predicate(e.event)));
+  }
+
+  function lastOf(stream, predicate) {
+    return entries.findLast(e => e.stream === stream && (!predicate || predicate(e.event)));
   }
 
   function renderStages() {

@@ -344,13 +344,14 @@ async fn the_page_in_headless_chromium() {
             .await,
         "succeeded"
     );
+    let facts = browser
+        .eval("return document.getElementById('facts').textContent")
+        .await;
+    let facts = facts.as_str().unwrap();
+    assert!(facts.contains("$0.3700"), "{facts}");
     assert!(
-        browser
-            .eval("return document.getElementById('facts').textContent")
-            .await
-            .as_str()
-            .unwrap()
-            .contains("$0.3700")
+        facts.contains("worker-1"),
+        "a finished task names the worker that ran it: {facts}"
     );
     browser
         .eval("document.getElementById('expand').click(); return true")

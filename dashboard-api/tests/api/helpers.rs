@@ -432,6 +432,7 @@ impl TestApp {
         let mut metadata = writer.read_metadata(&id).unwrap();
         metadata.status = status;
         metadata.updated_at = Utc::now();
+        metadata.worker = None;
         metadata.last_error = result.error.clone();
         writer
             .write_json(&id, LogFile::Metadata, &metadata)
