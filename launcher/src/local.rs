@@ -206,10 +206,6 @@ impl Topology {
                     "AGENT_WORKDIR",
                     self.data_dir.join("workspaces").display().to_string(),
                 ),
-                (
-                    "AGENT_REPO_URL_TEMPLATE",
-                    format!("{fake}/github/git/{{repo}}.git"),
-                ),
             ]);
             agent.extend(self.agent_env.iter().cloned());
             services.push(ServiceSpec {

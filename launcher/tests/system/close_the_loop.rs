@@ -104,3 +104,62 @@ async fn every_provider_sees_one_acknowledgement_one_tracking_message_and_the_an
     }
     system.stop().await;
 }
+
+/// `@agent fix` on the sample issue: the demo agent fixes `add`, the worker commits and pushes a branch
+/// through github-service's git access and opens a pull request on the fake GitHub, and the task's final
+/// answer links it. The pushed branch holds the fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fix_of_the_sample_repository_ends_in_a_pull_request_with_the_fix() {
+    let system = System::start(1, Vec::new()).await;
+    let (status, answer) = system
+        .send("github", "issue-comment", "@agent fix add subtracts")
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let task_id = answer["task_id"].as_str().expect("a task id").to_owned();
+    let detail = wait_for_status(&system, &task_id, "succeeded").await;
+
+    let result = &detail["final_result"];
+    let service_calls = std::fs::read_to_string(
+        system
+            .task_dir(&task_id)
+            .join("05-microservices-flow.jsonl"),
+    )
+    .unwrap_or_default();
+    assert_eq!(
+        result["changes"]["changed_files"],
+        serde_json::json!(["src/main.rs"]),
+        "{result}\n{service_calls}"
+    );
+    let pull_url = result["links"][0].as_str().expect("a pull request link");
+    let pulls = calls(&system, "github", "POST", "/repos/demo/sample-repo/pulls").await;
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    let head = pulls[0]["body"]["head"].as_str().expect("a head branch");
+    assert!(head.starts_with("agent/fix-"), "{head}");
+    assert_eq!(pulls[0]["body"]["base"], "main");
+    assert!(text_of(&pulls[0]).contains(&format!("/tasks/{task_id}")));
+
+    let clone = tempfile::tempdir().expect("temp dir");
+    let cloned = std::process::Command::new("git")
+        .args(["clone", "--quiet", "--branch", head])
+        .arg(format!(
+            "{}/github/git/demo/sample-repo.git",
+            system.fake_providers()
+        ))
+        .arg(clone.path())
+        .output()
+        .expect("git runs");
+    assert!(cloned.status.success(), "{cloned:?}");
+    let source = std::fs::read_to_string(clone.path().join("src/main.rs")).unwrap();
+    assert!(source.contains("    a + b\n"), "{source}");
+
+    let (posts, updates) = (
+        calls(&system, "github", "POST", "/issues/1/comments").await,
+        calls(&system, "github", "PATCH", "/issues/comments/").await,
+    );
+    let shown: Vec<String> = posts.iter().chain(&updates).map(text_of).collect();
+    assert!(
+        shown.iter().any(|text| text.contains(pull_url)),
+        "the answer links the pull request {pull_url}: {shown:?}"
+    );
+    system.stop().await;
+}
