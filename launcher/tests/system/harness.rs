@@ -2,7 +2,9 @@
 //! provider services, the gateway, agent workers and the dashboard — against the real Redis (a unique
 //! key prefix) and real PostgreSQL (fresh databases), and speaks to it over HTTP.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use launcher::local::{self, DATA_OWNING_SERVICES, Databases, Ports, Topology};
@@ -23,11 +25,25 @@ pub struct System {
     _data: tempfile::TempDir,
 }
 
+/// Ports handed to the systems of this test process. The kernel may give a port that was free a moment
+/// ago to the next `bind(0)`: two systems on one port would talk to each other's services.
+static GIVEN_PORTS: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+
+/// Claims `port` for this process's systems; false when one of them has it already.
+fn claim(port: u16) -> bool {
+    GIVEN_PORTS.lock().expect("port registry").insert(port)
+}
+
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        if claim(port) {
+            return port;
+        }
+    }
 }
 
 fn bin_dir() -> PathBuf {
@@ -84,9 +100,9 @@ impl System {
         // Replicas listen on consecutive ports: find a base whose neighbours are free too.
         agent_ports.agent = loop {
             let base = free_port();
-            let all_free = (0..agent_replicas).all(|n| {
-                std::net::TcpListener::bind(("127.0.0.1", base + u16::try_from(n).unwrap_or(0)))
-                    .is_ok()
+            let all_free = (1..agent_replicas).all(|n| {
+                let port = base + u16::try_from(n).unwrap_or(0);
+                std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() && claim(port)
             });
             if all_free {
                 break base;
