@@ -270,16 +270,8 @@ impl TaskLogWriter {
             for (key, value) in header {
                 line.serialize_entry(key, value)?;
             }
-            match &fields {
-                Value::Object(extra) => {
-                    for (key, value) in extra {
-                        if !is_header(key) {
-                            line.serialize_entry(key, value)?;
-                        }
-                    }
-                }
-                Value::Null => {}
-                other => line.serialize_entry("data", other)?,
+            for (key, value) in event_fields(&fields, is_header) {
+                line.serialize_entry(key, value)?;
             }
             line.end()
         })();
@@ -289,16 +281,9 @@ impl TaskLogWriter {
             return String::from_utf8(text).expect("serde_json writes UTF-8");
         }
         let original_bytes = text.len();
-        let mut content = Map::new();
-        match fields {
-            Value::Object(extra) => {
-                content.extend(extra.into_iter().filter(|(key, _)| !is_header(key)))
-            }
-            Value::Null => {}
-            other => {
-                content.insert("data".into(), other);
-            }
-        }
+        let content: Map<String, Value> = event_fields(&fields, is_header)
+            .map(|(key, value)| (key.to_owned(), value.clone()))
+            .collect();
         let mut header: Map<String, Value> = header
             .into_iter()
             .map(|(key, value)| (key.to_owned(), Value::String(value.to_owned())))
@@ -360,6 +345,25 @@ fn process_id() -> u32 {
 /// RFC 3339, microseconds, `Z`: the `ts` of every log line.
 pub fn format_ts(ts: DateTime<Utc>) -> String {
     ts.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// An event's own fields as a line carries them: an object's entries except the stamp's keys, any other
+/// value under `data`, nothing for null.
+fn event_fields<'a>(
+    fields: &'a Value,
+    is_stamp: impl Fn(&str) -> bool + 'a,
+) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
+    let (object, other) = match fields {
+        Value::Object(object) => (Some(object), None),
+        Value::Null => (None, None),
+        other => (None, Some(("data", other))),
+    };
+    object
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| (key.as_str(), value))
+        .filter(move |(key, _)| !is_stamp(key))
+        .chain(other)
 }
 
 fn prefix_at_char_boundary(text: &str, max: usize) -> &str {
@@ -442,6 +446,20 @@ mod tests {
     }
 
     #[test]
+    fn a_value_that_is_not_an_object_goes_under_data() {
+        let (_dir, writer, id) = writer();
+        writer
+            .append(&id, LogFile::AgentOutput, "message", json!(["a", 1]))
+            .unwrap();
+        writer
+            .append(&id, LogFile::AgentOutput, "message", Value::Null)
+            .unwrap();
+        let lines = lines(&writer, &id, LogFile::AgentOutput);
+        assert_eq!(lines[0]["data"], json!(["a", 1]));
+        assert_eq!(lines[1].as_object().unwrap().len(), 4, "{}", lines[1]);
+    }
+
+    #[test]
     fn cuts_long_lines_and_marks_them() {
         let (_dir, writer, id) = writer();
         let huge = "\"é\\".repeat(100_000);
@@ -454,7 +472,13 @@ mod tests {
         assert_eq!(line["truncated"], true);
         assert_eq!(line["type"], "message");
         assert!(line["original_bytes"].as_u64().unwrap() > MAX_LINE_BYTES as u64);
-        assert!(line["content"].as_str().unwrap().len() > 10_000);
+        let content = line["content"].as_str().unwrap();
+        assert!(content.len() > 10_000);
+        assert!(
+            content.starts_with("{\"text\":"),
+            "the cut content is the event's own fields: {}",
+            &content[..40]
+        );
     }
 
     #[test]

@@ -51,20 +51,15 @@ fn main() {
         .starts_with("`@agent fix`")
         .then(fix_sample_bug)
         .flatten();
-    let answer = match &fixed {
+    let outcome = match &fixed {
         Some(edit) => format!(
-            "**Demo agent** (scripted, no AI model was called).\n\nI received this request: \"{}\".\n\n\
-             Fixed `add` in `{}`: {}, so `cargo test` passes. This is the one fix the demo knows: configure \
+            "Fixed `add` in `{}`: {}, so `cargo test` passes. This is the one fix the demo knows: configure \
              `AGENT_RUNNER=claude` with a real Claude Code CLI and `ANTHROPIC_API_KEY` for real work.",
-            request.chars().take(200).collect::<String>(),
-            edit.file_path,
-            edit.summary,
+            edit.file_path, edit.summary,
         ),
         None => format!(
-            "**Demo agent** (scripted, no AI model was called).\n\nI received this request: \"{}\".\n\n\
-             The workspace holds {} entries{}. Configure `AGENT_RUNNER=claude` with a real Claude Code CLI \
+            "The workspace holds {} entries{}. Configure `AGENT_RUNNER=claude` with a real Claude Code CLI \
              and `ANTHROPIC_API_KEY` to get a real answer.",
-            request.chars().take(200).collect::<String>(),
             listing.len(),
             if listing.is_empty() {
                 String::new()
@@ -73,6 +68,10 @@ fn main() {
             }
         ),
     };
+    let answer = format!(
+        "**Demo agent** (scripted, no AI model was called).\n\nI received this request: \"{}\".\n\n{outcome}",
+        request.chars().take(200).collect::<String>(),
+    );
     let mut lines = vec![
         json!({"type": "system", "subtype": "init", "session_id": session_id, "model": model, "cwd": cwd,
                "tools": ["Read", "Glob", "Edit"], "permissionMode": "default"}),
