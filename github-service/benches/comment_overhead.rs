@@ -11,6 +11,8 @@
 //! libraries (an axum route forwarding the body with a keep-alive reqwest client, answering GitHub's status
 //! and body as they came) and nothing else: no authentication, validation, logging or metrics. What the
 //! service adds over the proxy is its own work; what the proxy adds over the direct post is the hop.
+//! A fourth path forwards the same way on hyper alone (its HTTP/1 server and hyper-util's pooled client, no
+//! axum router, no reqwest): the floor of a hop below the libraries the services are built from.
 //!
 //! `cargo bench -p github-service --bench comment_overhead` (bench profile: release + fat LTO). The fake GitHub is a minimal
 //! axum server answering the comment post with a fixed 201 body, so the figures are the service's own cost:
@@ -88,7 +90,7 @@ async fn start_fake_github() -> SocketAddr {
     addr
 }
 
-/// The pass-through proxy: the cheapest possible service in between, for the floor of the overhead.
+/// The pass-through proxy: the cheapest service in between built from axum and reqwest, for the floor of the overhead.
 async fn start_pass_through_proxy(github: SocketAddr) -> SocketAddr {
     let client = reqwest::Client::new();
     let upstream = format!("http://{github}{PATH}");
@@ -117,6 +119,53 @@ async fn start_pass_through_proxy(github: SocketAddr) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+/// The same pass-through on hyper alone (its HTTP/1 server and hyper-util's pooled client): no axum router,
+/// no reqwest, for the floor of a hop below the libraries the services are built from.
+async fn start_hyper_proxy(github: SocketAddr) -> SocketAddr {
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    let client: Client<_, Full<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let upstream: axum::http::Uri = format!("http://{github}{PATH}").parse().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let (client, upstream) = (client.clone(), upstream.clone());
+            let forward = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let (client, upstream) = (client.clone(), upstream.clone());
+                    async move {
+                        let body = request.into_body().collect().await?.to_bytes();
+                        let outgoing = hyper::Request::post(upstream)
+                            .header("authorization", format!("Bearer {GITHUB_TOKEN}"))
+                            .header("content-type", "application/json")
+                            .body(Full::new(body))
+                            .unwrap();
+                        let answer = client.request(outgoing).await.unwrap();
+                        let status = answer.status();
+                        let body = answer.into_body().collect().await?.to_bytes();
+                        let response = hyper::Response::builder()
+                            .status(status)
+                            .header("content-type", "application/json")
+                            .body(Full::new(body))
+                            .unwrap();
+                        Ok::<_, hyper::Error>(response)
+                    }
+                },
+            );
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), forward)
+                    .await;
+            });
+        }
+    });
     addr
 }
 
@@ -234,6 +283,16 @@ struct Phase {
     cpu_per_request: Duration,
 }
 
+impl Phase {
+    /// p50 and p99, µs.
+    fn quantiles(&self) -> (u64, u64) {
+        (
+            self.latency.value_at_quantile(0.5),
+            self.latency.value_at_quantile(0.99),
+        )
+    }
+}
+
 async fn phase(url: &str, bearer: &str, callers: usize, total: usize, shape: Shape) -> Phase {
     let (cpu, wall) = (process_cpu(), Instant::now());
     let latency = measure(url, bearer, callers, total, shape).await;
@@ -259,6 +318,8 @@ async fn main() {
     let github = start_fake_github().await;
     let service = start_service(github, dir.path()).await;
     let proxy = start_pass_through_proxy(github).await;
+    let hyper_proxy = start_hyper_proxy(github).await;
+    let hyper_url = format!("http://{hyper_proxy}/api/v1/github{PATH}");
     let direct_url = format!("http://{github}{PATH}");
     let service_url = format!("http://{service}/api/v1/github{PATH}");
     let proxy_url = format!("http://{proxy}/api/v1/github{PATH}");
@@ -272,44 +333,44 @@ async fn main() {
     .await;
     measure(&service_url, CALLER, 10, WARMUP_REQUESTS, Shape::BackToBack).await;
     measure(&proxy_url, CALLER, 10, WARMUP_REQUESTS, Shape::BackToBack).await;
+    measure(&hyper_url, CALLER, 10, WARMUP_REQUESTS, Shape::BackToBack).await;
 
     println!(
-        "| callers | shape | requests | direct p50 / p99 | via pass-through proxy p50 / p99 | via service p50 / p99 | proxy adds p50 / p99 | service adds p50 / p99 | service adds over the proxy p50 | posts/s direct / proxy / service | CPU per post direct / proxy / service |"
+        "| callers | shape | requests | direct p50 / p99 | hyper pass-through adds p50 / p99 | axum + reqwest pass-through adds p50 / p99 | service adds p50 / p99 | service over the axum + reqwest pass-through, p50 | posts/s direct / hyper / axum + reqwest / service | CPU per post direct / hyper / axum + reqwest / service |"
     );
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (callers, total, shape) in [
         (1, 3_000, Shape::BackToBack),
         (50, 20_000, Shape::BackToBack),
         (50, 20_000, Shape::Paced),
     ] {
         let direct = phase(&direct_url, GITHUB_TOKEN, callers, total, shape).await;
+        let bare_hop = phase(&hyper_url, CALLER, callers, total, shape).await;
         let proxied = phase(&proxy_url, CALLER, callers, total, shape).await;
         let through = phase(&service_url, CALLER, callers, total, shape).await;
-        let quantiles = |phase: &Phase| {
-            (
-                phase.latency.value_at_quantile(0.5),
-                phase.latency.value_at_quantile(0.99),
+        let (d50, d99) = direct.quantiles();
+        let added = |phase: &Phase| {
+            let (p50, p99) = phase.quantiles();
+            format!(
+                "{:.3} / {:.3} ms",
+                ms(p50.saturating_sub(d50)),
+                ms(p99.saturating_sub(d99))
             )
         };
-        let ((d50, d99), (p50, p99), (s50, s99)) =
-            (quantiles(&direct), quantiles(&proxied), quantiles(&through));
         println!(
-            "| {callers} | {shape:?} | {total} | {:.3} / {:.3} ms | {:.3} / {:.3} ms | {:.3} / {:.3} ms | {:.3} / {:.3} ms | **{:.3} / {:.3} ms** | {:.3} ms | {:.0} / {:.0} / {:.0} | {} / {} / {} µs |",
+            "| {callers} | {shape:?} | {total} | {:.3} / {:.3} ms | {} | {} | **{}** | {:.3} ms | {:.0} / {:.0} / {:.0} / {:.0} | {} / {} / {} / {} µs |",
             ms(d50),
             ms(d99),
-            ms(p50),
-            ms(p99),
-            ms(s50),
-            ms(s99),
-            ms(p50.saturating_sub(d50)),
-            ms(p99.saturating_sub(d99)),
-            ms(s50.saturating_sub(d50)),
-            ms(s99.saturating_sub(d99)),
-            ms(s50.saturating_sub(p50)),
+            added(&bare_hop),
+            added(&proxied),
+            added(&through),
+            ms(through.quantiles().0.saturating_sub(proxied.quantiles().0)),
             direct.per_second,
+            bare_hop.per_second,
             proxied.per_second,
             through.per_second,
             direct.cpu_per_request.as_micros(),
+            bare_hop.cpu_per_request.as_micros(),
             proxied.cpu_per_request.as_micros(),
             through.cpu_per_request.as_micros(),
         );
