@@ -125,9 +125,11 @@ impl Application {
             Box::new(service_kit::redis::RedisReadiness(pool)),
             Box::new(AcceptingTasks(board)),
         ];
-        let router = router
-            .merge(ops::router(SERVICE_NAME, checks, openapi))
-            .fallback(service_kit::error::not_found_fallback);
+        let router = service_kit::error::with_error_fallbacks(router.merge(ops::router(
+            SERVICE_NAME,
+            checks,
+            openapi,
+        )));
 
         let addr = settings.common.bind_addr;
         let listener = service_kit::server::bind(addr)

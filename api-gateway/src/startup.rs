@@ -74,13 +74,12 @@ impl Application {
             .layer(DefaultBodyLimit::max(max_body_bytes))
             .with_state(state.clone())
             .split_for_parts();
-        let router = webhooks
-            .merge(service_kit::ops::router(
+        let router =
+            service_kit::error::with_error_fallbacks(webhooks.merge(service_kit::ops::router(
                 SERVICE_NAME,
                 vec![Box::new(RedisReadiness(pool))],
                 openapi(),
-            ))
-            .fallback(service_kit::error::not_found_fallback)
+            )))
             .layer(axum::middleware::from_fn(
                 service_kit::trace_context::trace_requests,
             ));

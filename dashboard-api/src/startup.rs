@@ -101,17 +101,17 @@ impl Application {
             .route("/login", get(access::login_page).post(access::login))
             .route("/logout", post(access::logout).get(access::logout))
             .with_state(access.clone());
-        let router = api
-            .with_state(state)
-            .merge(crate::pages::router())
-            .merge(login)
-            .merge(ops::router(SERVICE_NAME, checks, openapi))
-            .fallback(service_kit::error::not_found_fallback)
-            .layer(middleware::from_fn_with_state(
-                access,
-                access::require_access,
-            ))
-            .layer(tower_http::trace::TraceLayer::new_for_http());
+        let router = service_kit::error::with_error_fallbacks(
+            api.with_state(state)
+                .merge(crate::pages::router())
+                .merge(login)
+                .merge(ops::router(SERVICE_NAME, checks, openapi)),
+        )
+        .layer(middleware::from_fn_with_state(
+            access,
+            access::require_access,
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http());
 
         let listener = service_kit::server::bind(settings.common.bind_addr).await?;
         let port = listener.local_addr()?.port();

@@ -3,10 +3,10 @@
 //! Each service keeps its own `thiserror` enum and maps each variant to an [`ErrorResponse`] in one place
 //! (its `error.rs`); this module only knows how to send it.
 
-use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
 use contracts::ErrorBody;
 
 /// An error answer: status, the common body, and an optional `Retry-After` in seconds.
@@ -94,4 +94,27 @@ impl From<JsonRejection> for ErrorResponse {
 /// Answer for paths no route matches.
 pub async fn not_found_fallback() -> ErrorResponse {
     ErrorResponse::not_found("no such endpoint")
+}
+
+/// Answer for a path that exists but does not take the request's method; axum adds the `Allow` header.
+pub async fn method_not_allowed_fallback(method: Method) -> ErrorResponse {
+    ErrorResponse::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "this endpoint does not take {method}; its `Allow` header lists the methods it does"
+        ),
+    )
+}
+
+/// JSON errors for the requests no route takes: 404 for an unknown path, 405 (with `Allow`) for a known
+/// path asked with another method. Call it once every route is on the router: the 405 answer reaches only
+/// the routes already there.
+pub fn with_error_fallbacks<S>(router: Router<S>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    router
+        .fallback(not_found_fallback)
+        .method_not_allowed_fallback(method_not_allowed_fallback)
 }

@@ -227,16 +227,17 @@ impl ProviderApplication {
             openapi.merge(own_doc);
         }
         crate::ops::document_ops(&mut openapi);
-        let router = plumbing
-            .api_layers(callers)
-            .merge(plumbing.admin_layers(admin))
-            .merge(own.unwrap_or_default())
-            .merge(crate::ops::router(
-                service,
-                plumbing.readiness_checks(),
-                openapi,
-            ))
-            .fallback(crate::error::not_found_fallback);
+        let router = crate::error::with_error_fallbacks(
+            plumbing
+                .api_layers(callers)
+                .merge(plumbing.admin_layers(admin))
+                .merge(own.unwrap_or_default())
+                .merge(crate::ops::router(
+                    service,
+                    plumbing.readiness_checks(),
+                    openapi,
+                )),
+        );
         let bind = |source| BindError {
             addr: bind_addr,
             source,

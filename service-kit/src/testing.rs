@@ -1,4 +1,4 @@
-//! What the provider services' integration tests share (feature `testing`, which they enable in their
+//! What the services' integration tests share (feature `testing`, which they enable in their
 //! dev-dependencies): the callers' and admin tokens, isolated [`ProviderSettings`], an HTTP client for the
 //! spawned app, and readers of what a wiremock provider received.
 
@@ -156,6 +156,24 @@ pub async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let body = response.json().await.unwrap_or(Value::Null);
     (status, body)
+}
+
+/// Asserts a 405 with the common JSON error body and an `Allow` header that names `allowed`.
+pub async fn assert_method_not_allowed(response: reqwest::Response, allowed: &str) {
+    let allow = response
+        .headers()
+        .get(reqwest::header::ALLOW)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(status, 405, "{body}");
+    assert_eq!(body["code"], "method_not_allowed", "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    assert!(
+        allow.split(',').any(|method| method.trim() == allowed),
+        "Allow: {allow:?}"
+    );
 }
 
 /// The header the provider saw on a request.

@@ -36,6 +36,8 @@ async fn ops_endpoints_and_status_show_what_each_slot_does() {
             response.status()
         );
     }
+    let wrong_method = client.post(worker.url("/status")).send().await.unwrap();
+    service_kit::testing::assert_method_not_allowed(wrong_method, "GET").await;
     let spec: serde_json::Value = client
         .get(worker.url("/openapi.json"))
         .send()

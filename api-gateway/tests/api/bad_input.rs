@@ -301,3 +301,15 @@ async fn unknown_paths_get_a_json_404() {
         .await;
     answer.assert_error(404, "not_found");
 }
+
+#[tokio::test]
+async fn a_webhook_path_asked_with_another_method_gets_a_json_405() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/webhooks/github", app.address))
+        .send()
+        .await
+        .unwrap();
+    service_kit::testing::assert_method_not_allowed(response, "POST").await;
+}

@@ -403,3 +403,15 @@ async fn the_summary_holds_metadata_input_and_final_result() {
     let body: Value = unknown.json().await.unwrap();
     assert_eq!(body["code"], "not_found");
 }
+
+#[tokio::test]
+async fn a_path_asked_with_another_method_gets_a_json_405() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .delete(app.url("/api/v1/tasks"))
+        .send()
+        .await
+        .unwrap();
+    service_kit::testing::assert_method_not_allowed(response, "GET").await;
+}

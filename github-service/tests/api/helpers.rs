@@ -12,8 +12,8 @@ use service_kit::testing::{TestClient, database_path, provider_settings};
 use wiremock::MockServer;
 
 pub use service_kit::testing::{
-    ADMIN_TOKEN, AGENT_TOKEN, CALLER_TOKENS, DASHBOARD_TOKEN, GATEWAY_TOKEN, header,
-    status_and_json,
+    ADMIN_TOKEN, AGENT_TOKEN, CALLER_TOKENS, DASHBOARD_TOKEN, GATEWAY_TOKEN,
+    assert_method_not_allowed, header, status_and_json,
 };
 
 pub const GITHUB_TOKEN: &str = "ghp_testtoken0123456789";

@@ -49,6 +49,25 @@ async fn serves_the_ops_endpoints_and_its_openapi() {
 }
 
 #[tokio::test]
+async fn a_path_asked_with_another_method_gets_a_json_405() {
+    let app = spawn_app().await;
+    let comments = app.url("/api/v1/github/repos/octo/repo/issues/1/comments");
+    for token in [AGENT_TOKEN, "not-a-caller-token"] {
+        let response = app
+            .http
+            .put(&comments)
+            .bearer_auth(token)
+            .json(&serde_json::json!({"body": "hi"}))
+            .send()
+            .await
+            .unwrap();
+        assert_method_not_allowed(response, "POST").await;
+    }
+    let health = app.http.delete(app.url("/health")).send().await.unwrap();
+    assert_method_not_allowed(health, "GET").await;
+}
+
+#[tokio::test]
 async fn starts_while_its_database_is_down_and_says_so() {
     let app = spawn_app_with(|settings| {
         settings.provider.database_url =
