@@ -2,7 +2,6 @@
 //! asks for it once on a login form that sets an HttpOnly session cookie; without it, the service only
 //! listens on loopback (see [`crate::configuration::Settings::check_access`]).
 
-use axum::Form;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -120,7 +119,10 @@ pub async fn login_page(Query(query): Query<LoginQuery>) -> Response {
     login_html(query.next.as_deref(), None, StatusCode::OK)
 }
 
-pub async fn login(State(access): State<Access>, Form(form): Form<LoginForm>) -> Response {
+pub async fn login(
+    State(access): State<Access>,
+    service_kit::extract::Form(form): service_kit::extract::Form<LoginForm>,
+) -> Response {
     let next = safe_next(form.next.as_deref());
     if access.is_open() {
         return Redirect::to(next).into_response();

@@ -111,7 +111,8 @@ pub async fn compute(
         counts_per_day,
         success_rate,
         duration: durations(index, since, until).await?,
-        total_cost_usd: cost_per_day.iter().map(|c| c.cost_usd).sum(),
+        // Not `sum()`: the float sum of nothing is -0.0, which an empty window would show as "-0.0".
+        total_cost_usd: cost_per_day.iter().fold(0.0, |total, c| total + c.cost_usd),
         total_input_tokens: cost_per_day.iter().map(|c| c.input_tokens).sum(),
         total_output_tokens: cost_per_day.iter().map(|c| c.output_tokens).sum(),
         cost_per_day,

@@ -48,6 +48,23 @@ impl ErrorResponse {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
+    /// 415 for a body sent without the `expected` content type.
+    pub fn unsupported_media_type(expected: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("expected `Content-Type: {expected}`"),
+        )
+    }
+
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is larger than this endpoint accepts",
+        )
+    }
+
     /// For failures whose detail must not leak: the caller gets a generic message, the log gets the cause.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -74,17 +91,11 @@ impl IntoResponse for ErrorResponse {
 impl From<JsonRejection> for ErrorResponse {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::MissingJsonContentType(_) => Self::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "expected `Content-Type: application/json`",
-            ),
+            JsonRejection::MissingJsonContentType(_) => {
+                Self::unsupported_media_type("application/json")
+            }
             JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Self::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the request body is larger than this endpoint accepts",
-                )
+                Self::payload_too_large()
             }
             other => Self::bad_request("malformed_body", other.body_text()),
         }

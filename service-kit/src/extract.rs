@@ -5,8 +5,9 @@
 //!   by the type's [`Validate`]): 422 `validation_failed` with `details.errors: [{field, message}]`.
 //!   Without `Content-Type: application/json`: 415. Larger than the route's body limit: 413.
 //! - [`Path`], [`Query`]: axum's, with a 400 `invalid_path` / `invalid_query` JSON answer.
+//! - [`Form`]: axum's, with 400 `malformed_body`, 415 `unsupported_media_type` or 413 `payload_too_large`.
 
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, FormRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -108,22 +109,14 @@ where
                     || (v.starts_with("application/") && v.ends_with("+json"))
             });
         if !is_json {
-            return Err(ErrorResponse::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "expected `Content-Type: application/json`",
-            ));
+            return Err(ErrorResponse::unsupported_media_type("application/json"));
         }
         let bytes =
             Bytes::from_request(request, state)
                 .await
                 .map_err(|rejection: BytesRejection| {
                     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        ErrorResponse::new(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "payload_too_large",
-                            "the request body is larger than this endpoint accepts",
-                        )
+                        ErrorResponse::payload_too_large()
                     } else {
                         ErrorResponse::bad_request("malformed_body", rejection.body_text())
                     }
@@ -177,6 +170,33 @@ where
             .map(|axum::extract::Query(value)| Self(value))
             .map_err(|rejection: QueryRejection| {
                 ErrorResponse::bad_request("invalid_query", rejection.body_text())
+            })
+    }
+}
+
+/// axum's `Form` (a URL-encoded body), answering a bad one in the common error shape.
+#[derive(Debug, Clone)]
+pub struct Form<T>(pub T);
+
+impl<T, S> FromRequest<S> for Form<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ErrorResponse;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Form::<T>::from_request(request, state)
+            .await
+            .map(|axum::extract::Form(value)| Self(value))
+            .map_err(|rejection| match rejection {
+                FormRejection::InvalidFormContentType(_) => {
+                    ErrorResponse::unsupported_media_type("application/x-www-form-urlencoded")
+                }
+                FormRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    ErrorResponse::payload_too_large()
+                }
+                other => ErrorResponse::bad_request("malformed_body", other.body_text()),
             })
     }
 }

@@ -151,14 +151,7 @@ pub async fn deduplicate(
     let (parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
         Ok(body) => body,
-        Err(_) => {
-            return ErrorResponse::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the request body is larger than this endpoint accepts",
-            )
-            .into_response();
-        }
+        Err(_) => return ErrorResponse::payload_too_large().into_response(),
     };
     let mut hasher = Sha256::new();
     hasher.update(parts.method.as_str());

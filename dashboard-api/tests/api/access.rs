@@ -111,6 +111,35 @@ async fn with_a_token_the_api_wants_it_and_the_page_asks_for_it_once() {
     assert_eq!(wrong.status(), 401);
     assert!(wrong.headers().get("set-cookie").is_none());
 
+    let without_token = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("next", "/overview")])
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = service_kit::testing::status_and_json(without_token).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("malformed_body"))
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("token"),
+        "{body}"
+    );
+    let as_json = app
+        .client
+        .post(app.url("/login"))
+        .json(&serde_json::json!({"token": "s3cret-token"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = service_kit::testing::status_and_json(as_json).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
+
     let right = app
         .client
         .post(app.url("/login"))

@@ -79,6 +79,15 @@ pub async fn analytics_add_up(db: Db) {
         ))
         .await;
     assert_eq!(narrow["total"], 2);
+    let empty = app
+        .get_json(&format!(
+            "/api/v1/analytics?until={}",
+            (now - Duration::days(400)).to_rfc3339().replace('+', "%2B")
+        ))
+        .await;
+    assert_eq!(empty["total"], 0);
+    let no_cost = empty["total_cost_usd"].as_f64().unwrap();
+    assert!(no_cost == 0.0 && no_cost.is_sign_positive(), "{no_cost}");
     let bad = app
         .get("/api/v1/analytics?since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z")
         .await;

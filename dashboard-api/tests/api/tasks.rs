@@ -348,12 +348,18 @@ async fn bad_filters_get_a_clear_400() {
         "limit=501",
         "cursor=../../etc",
         "since=yesterday",
+        "until=2026-13-01T00:00:00Z",
+        "limit=abc",
+        "limit=99999999999999999999",
         "command=dance",
     ] {
         let response = app.get(&format!("/api/v1/tasks?{query}")).await;
         assert_eq!(response.status(), 400, "{query}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["code"], "invalid_query", "{query}");
+        let parameter = query.split('=').next().unwrap();
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(parameter), "{query}: {message}");
     }
 }
 
