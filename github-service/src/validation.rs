@@ -6,7 +6,7 @@ use contracts::github::{
     AddReactionRequest, CommentRequest, CreateBranchRequest, CreatePullRequestRequest,
 };
 use serde::Deserialize;
-use service_kit::extract::{Validate, ValidationErrors};
+use service_kit::extract::{Validate, ValidationErrors, shown};
 
 /// GitHub's limit on a comment's (and a pull request body's) length.
 pub const MAX_BODY_CHARS: usize = 65_536;
@@ -86,14 +86,8 @@ fn commit_sha(errors: &mut ValidationErrors, value: &str) {
     );
 }
 
-/// At most 60 characters of a rejected value, for the error message.
-fn shown(value: &str) -> String {
-    value.chars().take(60).collect()
-}
-
 fn comment_body(errors: &mut ValidationErrors, value: &str) {
-    errors.check(!value.trim().is_empty(), "body", "must not be empty");
-    errors.check_length("body", value, 1, MAX_BODY_CHARS);
+    errors.check_text("body", value, MAX_BODY_CHARS);
 }
 
 impl Validate for Checked<CommentRequest> {
@@ -134,12 +128,7 @@ impl Validate for Checked<CreatePullRequestRequest> {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let request = &self.0;
         let mut errors = ValidationErrors::new();
-        errors.check(
-            !request.title.trim().is_empty(),
-            "title",
-            "must not be empty",
-        );
-        errors.check_length("title", &request.title, 1, MAX_TITLE_CHARS);
+        errors.check_text("title", &request.title, MAX_TITLE_CHARS);
         let head_branch = request
             .head
             .split_once(':')
@@ -156,12 +145,7 @@ impl Validate for Checked<CreatePullRequestRequest> {
 impl Validate for Checked<RotateCredentialRequest> {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        errors.check(
-            !self.0.value.trim().is_empty(),
-            "value",
-            "must not be empty",
-        );
-        errors.check_length("value", &self.0.value, 1, MAX_CREDENTIAL_CHARS);
+        errors.check_text("value", &self.0.value, MAX_CREDENTIAL_CHARS);
         errors.finish()
     }
 }

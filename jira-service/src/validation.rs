@@ -3,7 +3,7 @@
 
 use contracts::jira::{ApplyTransitionRequest, CommentRequest};
 use serde::Deserialize;
-use service_kit::extract::{Validate, ValidationErrors};
+use service_kit::extract::{Validate, ValidationErrors, shown};
 
 /// Jira refuses comments longer than 32,767 characters; markup conversion adds a little.
 pub const MAX_COMMENT_CHARS: usize = 32_000;
@@ -48,15 +48,10 @@ pub fn numeric_id(errors: &mut ValidationErrors, field: &str, value: &str) {
     );
 }
 
-fn shown(value: &str) -> String {
-    value.chars().take(60).collect()
-}
-
 impl Validate for Checked<CommentRequest> {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        errors.check(!self.0.body.trim().is_empty(), "body", "must not be empty");
-        errors.check_length("body", &self.0.body, 1, MAX_COMMENT_CHARS);
+        errors.check_text("body", &self.0.body, MAX_COMMENT_CHARS);
         errors.finish()
     }
 }
@@ -68,12 +63,7 @@ impl Validate for Checked<ApplyTransitionRequest> {
         match (&request.transition_id, &request.transition_name) {
             (Some(id), None) => numeric_id(&mut errors, "transition_id", id),
             (None, Some(name)) => {
-                errors.check(
-                    !name.trim().is_empty(),
-                    "transition_name",
-                    "must not be empty",
-                );
-                errors.check_length("transition_name", name, 1, 255);
+                errors.check_text("transition_name", name, 255);
             }
             _ => {
                 errors.check(

@@ -29,8 +29,7 @@ pub fn numeric_id(errors: &mut ValidationErrors, field: &str, value: &str) {
 impl Validate for Checked<CommentRequest> {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        errors.check(!self.0.text.trim().is_empty(), "text", "must not be empty");
-        errors.check_length("text", &self.0.text, 1, MAX_COMMENT_CHARS);
+        errors.check_text("text", &self.0.text, MAX_COMMENT_CHARS);
         errors.finish()
     }
 }

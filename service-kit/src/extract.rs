@@ -17,6 +17,11 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ErrorResponse;
 
+/// At most 60 characters of a rejected value, for an error message.
+pub fn shown(value: &str) -> String {
+    value.chars().take(60).collect()
+}
+
 /// Range and shape checks of a parsed request, beyond what its type says.
 pub trait Validate {
     fn validate(&self) -> Result<(), ValidationErrors>;
@@ -57,6 +62,15 @@ impl ValidationErrors {
             field,
             format!("must be {min} to {max} characters long (is {length})"),
         )
+    }
+
+    /// Records one error unless `value` holds more than whitespace and at most `max` characters.
+    pub fn check_text(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
+        if value.trim().is_empty() {
+            self.check(false, field, "must not be empty")
+        } else {
+            self.check_length(field, value, 1, max)
+        }
     }
 
     /// `Ok` when nothing was recorded.
@@ -198,5 +212,34 @@ where
                 }
                 other => ErrorResponse::bad_request("malformed_body", other.body_text()),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_errors(value: &str) -> Vec<String> {
+        let mut errors = ValidationErrors::new();
+        errors.check_text("body", value, 5);
+        errors.0.into_iter().map(|error| error.message).collect()
+    }
+
+    #[test]
+    fn a_text_gets_at_most_one_error() {
+        assert_eq!(text_errors(""), ["must not be empty"]);
+        assert_eq!(text_errors(" \n\t"), ["must not be empty"]);
+        assert_eq!(
+            text_errors("héllo!"),
+            ["must be 1 to 5 characters long (is 6)"]
+        );
+        assert!(text_errors("héllo").is_empty());
+    }
+
+    #[test]
+    fn a_shown_value_is_cut_at_sixty_characters() {
+        let long = "é".repeat(100);
+        assert_eq!(shown(&long).chars().count(), 60);
+        assert_eq!(shown("short"), "short");
     }
 }

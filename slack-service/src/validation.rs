@@ -5,7 +5,7 @@ use contracts::slack::{
     AddReactionRequest, OpenDirectMessageRequest, PostMessageRequest, UpdateMessageRequest,
 };
 use serde::Deserialize;
-use service_kit::extract::{Validate, ValidationErrors};
+use service_kit::extract::{Validate, ValidationErrors, shown};
 
 /// Slack cuts messages at 40,000 characters.
 pub const MAX_TEXT_CHARS: usize = 40_000;
@@ -55,16 +55,6 @@ pub fn timestamp(errors: &mut ValidationErrors, field: &str, value: &str) {
     );
 }
 
-fn text(errors: &mut ValidationErrors, field: &str, value: &str) {
-    errors.check(!value.trim().is_empty(), field, "must not be empty");
-    let chars = value.chars().count();
-    errors.check(
-        chars <= MAX_TEXT_CHARS,
-        field,
-        format!("{chars} characters; at most {MAX_TEXT_CHARS}"),
-    );
-}
-
 fn blocks(errors: &mut ValidationErrors, field: &str, value: Option<&[serde_json::Value]>) {
     let Some(blocks) = value else { return };
     errors.check(
@@ -107,17 +97,12 @@ pub fn replies_limit(errors: &mut ValidationErrors, field: &str, value: u32) {
     );
 }
 
-/// A caller's value quoted in an error, cut short.
-fn shown(value: &str) -> String {
-    value.chars().take(60).collect()
-}
-
 impl Validate for Checked<PostMessageRequest> {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let request = &self.0;
         let mut errors = ValidationErrors::new();
         slack_id(&mut errors, "channel", &request.channel);
-        text(&mut errors, "text", &request.text);
+        errors.check_text("text", &request.text, MAX_TEXT_CHARS);
         if let Some(thread_ts) = &request.thread_ts {
             timestamp(&mut errors, "thread_ts", thread_ts);
         }
@@ -129,7 +114,7 @@ impl Validate for Checked<PostMessageRequest> {
 impl Validate for Checked<UpdateMessageRequest> {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        text(&mut errors, "text", &self.0.text);
+        errors.check_text("text", &self.0.text, MAX_TEXT_CHARS);
         blocks(&mut errors, "blocks", self.0.blocks.as_deref());
         errors.finish()
     }

@@ -90,6 +90,11 @@ async fn bad_input_gets_a_clear_error_and_never_reaches_github() {
             "{route}: {body}"
         );
         assert_eq!(body["details"]["errors"][0]["field"], field, "{body}");
+        assert_eq!(
+            body["details"]["errors"].as_array().unwrap().len(),
+            1,
+            "one error for the one bad field: {body}"
+        );
     }
 
     let (status, body) = status_and_json(
