@@ -7,8 +7,9 @@
 //! - [`Path`], [`Query`]: axum's, with a 400 `invalid_path` / `invalid_query` JSON answer.
 //! - [`Form`]: axum's, with 400 `malformed_body`, 415 `unsupported_media_type` or 413 `payload_too_large`.
 
+use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{BytesRejection, FormRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use bytes::Bytes;
@@ -158,13 +159,59 @@ where
     type Rejection = ErrorResponse;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Path(value)| Self(value))
-            .map_err(|rejection: PathRejection| {
-                ErrorResponse::bad_request("invalid_path", rejection.body_text())
-            })
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(rejection) => {
+                let route = parts.extensions.get::<MatchedPath>();
+                let message = unparsable_segment(&rejection, route.map(MatchedPath::as_str))
+                    .unwrap_or_else(|| rejection.body_text());
+                Err(ErrorResponse::bad_request("invalid_path", message))
+            }
+        }
     }
+}
+
+/// For a segment that does not parse as its type: which parameter, what it held, what it must be. axum
+/// names a tuple's parameters only by position, so the name comes from the route's template.
+fn unparsable_segment(rejection: &PathRejection, route: Option<&str>) -> Option<String> {
+    let PathRejection::FailedToDeserializePathParams(failure) = rejection else {
+        return None;
+    };
+    let (name, value, expected_type) = match failure.kind() {
+        ErrorKind::ParseErrorAtKey {
+            key,
+            value,
+            expected_type,
+        } => (key.clone(), value, *expected_type),
+        ErrorKind::ParseErrorAtIndex {
+            index,
+            value,
+            expected_type,
+        } => (
+            route
+                .and_then(|route| path_parameter_names(route).nth(*index))
+                .map_or_else(|| format!("segment {}", index + 1), str::to_owned),
+            value,
+            *expected_type,
+        ),
+        _ => return None,
+    };
+    let expected = match expected_type {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number, 0 or more",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number",
+        other => other,
+    };
+    Some(format!("{name}: `{}` is not {expected}", shown(value)))
+}
+
+/// The `{name}`s of a route template, in order.
+fn path_parameter_names(route: &str) -> impl Iterator<Item = &str> {
+    route.split('/').filter_map(|segment| {
+        segment
+            .strip_prefix('{')
+            .and_then(|rest| rest.strip_suffix('}'))
+            .map(|name| name.trim_start_matches('*'))
+    })
 }
 
 /// axum's `Query`, answering a bad query string with 400 `invalid_query`.
@@ -234,6 +281,14 @@ mod tests {
             ["must be 1 to 5 characters long (is 6)"]
         );
         assert!(text_errors("héllo").is_empty());
+    }
+
+    #[test]
+    fn a_route_template_names_its_parameters_in_order() {
+        let names: Vec<&str> =
+            path_parameter_names("/api/v1/github/repos/{owner}/{repo}/issues/{number}/{*rest}")
+                .collect();
+        assert_eq!(names, ["owner", "repo", "number", "rest"]);
     }
 
     #[test]

@@ -120,6 +120,10 @@ async fn bad_input_gets_a_clear_error_and_never_reaches_github() {
         (400, Some("invalid_path")),
         "{body}"
     );
+    assert_eq!(
+        body["message"],
+        "number: `not-a-number` is not a whole number, 0 or more"
+    );
     let (status, body) = status_and_json(
         app.get(
             &format!("{API_REPO}/collaborators/bad%20name/permission"),
