@@ -132,13 +132,7 @@ impl Application {
         )));
 
         let addr = settings.common.bind_addr;
-        let listener = service_kit::server::bind(addr)
-            .await
-            .map_err(|source| StartupError::Bind { addr, source })?;
-        let port = listener
-            .local_addr()
-            .map_err(|source| StartupError::Bind { addr, source })?
-            .port();
+        let (listener, port) = service_kit::server::bind(addr).await?;
         Ok(Self {
             port,
             listener,

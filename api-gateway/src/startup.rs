@@ -65,8 +65,9 @@ impl Application {
             RedisKeys::new(settings.common.redis_key_prefix.clone()),
         );
         let max_body_bytes = settings.max_body_bytes;
-        let listener = service_kit::server::bind(settings.common.bind_addr).await?;
-        let port = listener.local_addr()?.port();
+        let (listener, port) = service_kit::server::bind(settings.common.bind_addr)
+            .await
+            .map_err(std::io::Error::other)?;
         let state = AppState::new(settings, queue, clock);
 
         let (webhooks, _) = OpenApiRouter::new()

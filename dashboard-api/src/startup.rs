@@ -113,8 +113,7 @@ impl Application {
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http());
 
-        let listener = service_kit::server::bind(settings.common.bind_addr).await?;
-        let port = listener.local_addr()?.port();
+        let (listener, port) = service_kit::server::bind(settings.common.bind_addr).await?;
         tracing::info!(address = %SocketAddr::new(settings.common.bind_addr.ip(), port), "dashboard-api listening");
         Ok(Self {
             port,

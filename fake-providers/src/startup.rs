@@ -52,10 +52,7 @@ impl Application {
 
         let state = AppState::new(git, repositories_root, GithubData::with_sample_repository());
         let router = router(state);
-        let listener = service_kit::server::bind(settings.bind_addr)
-            .await
-            .with_context(|| format!("binding {}", settings.bind_addr))?;
-        let port = listener.local_addr()?.port();
+        let (listener, port) = service_kit::server::bind(settings.bind_addr).await?;
         Ok(Self {
             port,
             listener,

@@ -32,6 +32,7 @@ use crate::http_client::UpstreamSettings;
 use crate::idempotency::{Idempotency, deduplicate};
 use crate::ops::ReadinessCheck;
 use crate::redis::RedisReadiness;
+use crate::server::BindError;
 use crate::trace_context::trace_requests;
 use crate::vault::{KeyRing, Vault, VaultError};
 
@@ -178,15 +179,6 @@ impl Modify for BearerSchemes {
     }
 }
 
-/// `BIND_ADDR` could not be bound.
-#[derive(Debug, thiserror::Error)]
-#[error("binding {addr}")]
-pub struct BindError {
-    addr: SocketAddr,
-    #[source]
-    source: std::io::Error,
-}
-
 /// A provider service, bound and ready to serve: its API routes behind the caller layers, the credential
 /// admin routes behind `ADMIN_TOKEN`, the ops routes, and one OpenAPI document of all of them.
 pub struct ProviderApplication {
@@ -238,12 +230,7 @@ impl ProviderApplication {
                     openapi,
                 )),
         );
-        let bind = |source| BindError {
-            addr: bind_addr,
-            source,
-        };
-        let listener = crate::server::bind(bind_addr).await.map_err(bind)?;
-        let port = listener.local_addr().map_err(bind)?.port();
+        let (listener, port) = crate::server::bind(bind_addr).await?;
         Ok(Self {
             port,
             listener,

@@ -40,9 +40,22 @@ pub fn shutdown_token() -> CancellationToken {
     token
 }
 
-/// Binds `addr` (port 0 picks a free port, as tests do).
-pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    TcpListener::bind(addr).await
+/// `BIND_ADDR` could not be listened on; says which address, since the system's reason alone
+/// ("Address already in use") does not.
+#[derive(Debug, thiserror::Error)]
+#[error("could not listen on {addr}")]
+pub struct BindError {
+    pub addr: SocketAddr,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Binds `addr`; answers the listener and its port (port 0 picks a free one, as tests do).
+pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, u16), BindError> {
+    let failed = |source| BindError { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(failed)?;
+    let port = listener.local_addr().map_err(failed)?.port();
+    Ok((listener, port))
 }
 
 /// Serves `router` on `listener` until `shutdown` is cancelled, letting requests in flight finish.
@@ -57,4 +70,23 @@ pub async fn serve(
     )
     .with_graceful_shutdown(async move { shutdown.cancelled().await })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_taken_address_is_named_in_the_error() {
+        let (_taken, port) = bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let error = bind(addr).await.unwrap_err();
+        assert_eq!(error.addr, addr);
+        assert_eq!(error.to_string(), format!("could not listen on {addr}"));
+        assert_eq!(
+            error.source.kind(),
+            std::io::ErrorKind::AddrInUse,
+            "the system's reason stays the error's source"
+        );
+    }
 }
