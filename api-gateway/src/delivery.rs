@@ -140,6 +140,17 @@ impl VerifiedDelivery<'_> {
 pub const JSON: &str = "application/json";
 pub const FORM: &str = "application/x-www-form-urlencoded";
 
+/// A delivery's JSON payload, which every provider sends as an object: anything else is named as such
+/// (serde alone would read an array as a struct's fields in order and complain about its first element).
+pub fn parse_payload<'de, T: serde::Deserialize<'de>>(json: &'de [u8]) -> Result<T, WebhookError> {
+    if json.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(WebhookError::MalformedBody(
+            "the payload is not a JSON object".into(),
+        ));
+    }
+    serde_json::from_slice(json).map_err(|e| WebhookError::MalformedBody(e.to_string()))
+}
+
 /// How an actor stands with a provider's rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {

@@ -114,8 +114,7 @@ pub fn triage(
     } else {
         delivery.body
     };
-    let payload: Payload<'_> =
-        serde_json::from_slice(json).map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
+    let payload: Payload<'_> = delivery::parse_payload(json)?;
     *parsed_at = Utc::now();
 
     let action = payload.action.as_deref().unwrap_or("");

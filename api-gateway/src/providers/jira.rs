@@ -79,8 +79,7 @@ pub fn triage(
     if media_type != JSON {
         return Err(WebhookError::UnsupportedMediaType(media_type));
     }
-    let payload: Payload = serde_json::from_slice(delivery.body)
-        .map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
+    let payload: Payload = delivery::parse_payload(delivery.body)?;
     *parsed_at = Utc::now();
 
     let kind = payload.issue_event_type_name.as_deref().unwrap_or("");

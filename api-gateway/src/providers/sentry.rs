@@ -29,8 +29,7 @@ pub fn triage(
         *parsed_at = Utc::now();
         return Ok(Triage::Ignored(reason::EMPTY_BODY));
     }
-    let payload: Value = serde_json::from_slice(delivery.body)
-        .map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
+    let payload: Value = delivery::parse_payload(delivery.body)?;
     *parsed_at = Utc::now();
     let Some(action) = payload.get("action").and_then(Value::as_str) else {
         return Err(WebhookError::MalformedBody(

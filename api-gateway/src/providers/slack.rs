@@ -71,8 +71,7 @@ fn events_api(
     delivery: VerifiedDelivery<'_>,
     parsed_at: &mut DateTime<Utc>,
 ) -> Result<Triage, WebhookError> {
-    let body: EventsApiBody = serde_json::from_slice(delivery.body)
-        .map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
+    let body: EventsApiBody = delivery::parse_payload(delivery.body)?;
     *parsed_at = Utc::now();
     match body.kind.as_str() {
         "url_verification" => {
@@ -161,8 +160,7 @@ fn form_post(
     let form: SlashCommand = serde_urlencoded::from_bytes(delivery.body)
         .map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
     if let Some(payload) = form.payload {
-        let interaction: Interaction = serde_json::from_str(&payload)
-            .map_err(|e| WebhookError::MalformedBody(e.to_string()))?;
+        let interaction: Interaction = delivery::parse_payload(payload.as_bytes())?;
         *parsed_at = Utc::now();
         tracing::info!(interaction = %interaction.kind, "slack interaction received");
         return Ok(Triage::Ignored(reason::UNSUPPORTED_INTERACTION));

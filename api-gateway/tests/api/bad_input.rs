@@ -48,6 +48,29 @@ async fn malformed_bodies_get_400() {
 }
 
 #[tokio::test]
+async fn a_payload_that_is_not_a_json_object_is_named_as_such() {
+    let app = spawn_app().await;
+    let not_objects = [
+        github_raw("issue_comment", b"[1, 2, 3]".to_vec(), "application/json"),
+        github_raw("issue_comment", b" null".to_vec(), "application/json"),
+        slack_raw(
+            b"\"url_verification\"".to_vec(),
+            "application/json",
+            chrono::Utc::now().timestamp(),
+        ),
+        jira_raw(b"[{\"webhookEvent\": \"comment_created\"}]".to_vec()),
+        sentry_raw("issue", b"42".to_vec()),
+    ];
+    for delivery in &not_objects {
+        let answer = app.send(delivery).await;
+        answer.assert_error(400, "malformed_body");
+        let message = answer.body["message"].as_str().unwrap();
+        assert!(message.contains("not a JSON object"), "{message}");
+    }
+    assert!(app.task_dirs().is_empty());
+}
+
+#[tokio::test]
 async fn missing_headers_get_400() {
     let app = spawn_app().await;
     let payload = github_comment("@agent fix", "OWNER", "ada", "User");
