@@ -3,7 +3,7 @@
 //! Each service keeps its own `thiserror` enum and maps each variant to an [`ErrorResponse`] in one place
 //! (its `error.rs`); this module only knows how to send it.
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -94,10 +94,19 @@ impl From<JsonRejection> for ErrorResponse {
             JsonRejection::MissingJsonContentType(_) => {
                 Self::unsupported_media_type("application/json")
             }
-            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Self::payload_too_large()
-            }
+            JsonRejection::BytesRejection(rejection) => rejection.into(),
             other => Self::bad_request("malformed_body", other.body_text()),
+        }
+    }
+}
+
+/// A body that could not be read: over the route's limit (413), or cut off or unreadable (400).
+impl From<BytesRejection> for ErrorResponse {
+    fn from(rejection: BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::payload_too_large()
+        } else {
+            Self::bad_request("malformed_body", rejection.body_text())
         }
     }
 }

@@ -8,7 +8,7 @@
 //! - [`Form`]: axum's, with 400 `malformed_body`, 415 `unsupported_media_type` or 413 `payload_too_large`.
 
 use axum::extract::path::ErrorKind;
-use axum::extract::rejection::{BytesRejection, FormRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -126,16 +126,9 @@ where
         if !is_json {
             return Err(ErrorResponse::unsupported_media_type("application/json"));
         }
-        let bytes =
-            Bytes::from_request(request, state)
-                .await
-                .map_err(|rejection: BytesRejection| {
-                    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        ErrorResponse::payload_too_large()
-                    } else {
-                        ErrorResponse::bad_request("malformed_body", rejection.body_text())
-                    }
-                })?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(ErrorResponse::from)?;
         let value: T = serde_json::from_slice(&bytes).map_err(|e| {
             ErrorResponse::bad_request(
                 "malformed_body",
@@ -254,9 +247,7 @@ where
                 FormRejection::InvalidFormContentType(_) => {
                     ErrorResponse::unsupported_media_type("application/x-www-form-urlencoded")
                 }
-                FormRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    ErrorResponse::payload_too_large()
-                }
+                FormRejection::BytesRejection(rejection) => rejection.into(),
                 other => ErrorResponse::bad_request("malformed_body", other.body_text()),
             })
     }

@@ -1,14 +1,14 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use service_kit::extract::Query;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::parse_query;
 use crate::analytics::{self, Analytics, QueueStats};
 use crate::error::Error;
 use crate::state::AppState;
@@ -40,9 +40,8 @@ pub struct AnalyticsQuery {
 )]
 pub async fn get_analytics(
     State(state): State<AppState>,
-    RawQuery(query): RawQuery,
+    Query(query): Query<AnalyticsQuery>,
 ) -> Result<Json<Analytics>, Error> {
-    let query: AnalyticsQuery = parse_query(query.as_deref())?;
     let until = query.until.unwrap_or_else(Utc::now);
     let since = query.since.unwrap_or(until - chrono::Duration::days(30));
     if since >= until {

@@ -1,15 +1,16 @@
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use deadpool_redis::redis::AsyncCommands;
 use deadpool_redis::redis::streams::StreamRangeReply;
 use serde::{Deserialize, Serialize};
+use service_kit::extract::Query;
 use service_kit::queue::QueueError;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{TaskPath, parse_query};
+use super::TaskPath;
 use crate::error::Error;
 use crate::index::TaskSummary;
 use crate::state::AppState;
@@ -62,9 +63,8 @@ pub struct DeadLetterQuery {
 )]
 pub async fn list_dead_letters(
     State(state): State<AppState>,
-    RawQuery(query): RawQuery,
+    Query(query): Query<DeadLetterQuery>,
 ) -> Result<Json<DeadLetterPage>, Error> {
-    let query: DeadLetterQuery = parse_query(query.as_deref())?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(Error::bad_request(

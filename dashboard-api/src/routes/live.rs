@@ -7,7 +7,7 @@
 
 use std::convert::Infallible;
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -15,11 +15,12 @@ use contracts::task_log::LogFile;
 use contracts::{TaskId, TaskMetadata, TaskStatus};
 use futures::Stream;
 use serde::Deserialize;
+use service_kit::extract::Query;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{TaskPath, parse_query};
+use super::TaskPath;
 use crate::error::Error;
 use crate::logs::{StreamTail, TaskLogs, stream_name};
 use crate::state::AppState;
@@ -77,10 +78,9 @@ pub async fn follow_task(
     State(state): State<AppState>,
     path: TaskPath,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    Query(query): Query<FollowQuery>,
 ) -> Result<Response, Error> {
     let task_id = path.task_id;
-    let query: FollowQuery = parse_query(query.as_deref())?;
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

@@ -1,11 +1,12 @@
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use service_kit::extract::Query;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{TaskPath, json_bytes, parse_query};
+use super::{TaskPath, json_bytes};
 use crate::error::Error;
 use crate::logs::{parse_stream_name, stream_name};
 use crate::state::AppState;
@@ -109,7 +110,7 @@ pub struct StreamPage {
 pub async fn stream_page(
     State(state): State<AppState>,
     path: TaskPath,
-    RawQuery(query): RawQuery,
+    Query(query): Query<StreamQuery>,
 ) -> Result<Response, Error> {
     let task_id = path.task_id;
     let stream = path
@@ -122,7 +123,6 @@ pub async fn stream_page(
                 "stream must be webhook_flow, queue_flow, agent_output or microservices_flow",
             )
         })?;
-    let query: StreamQuery = parse_query(query.as_deref())?;
     let after = query.after.unwrap_or(0);
     let limit = query.limit.unwrap_or(DEFAULT_LINES);
     if !(1..=MAX_LINES).contains(&limit) {

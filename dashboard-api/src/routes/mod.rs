@@ -77,13 +77,6 @@ impl<S: Send + Sync> FromRequestParts<S> for TaskPath {
     }
 }
 
-/// A query string, or a JSON 400 that names the parameter and says what is wrong with it.
-pub fn parse_query<T: serde::de::DeserializeOwned>(query: Option<&str>) -> Result<T, Error> {
-    let pairs = form_urlencoded::parse(query.unwrap_or_default().as_bytes());
-    serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
-        .map_err(|e| Error::bad_request("invalid_query", format!("`{}`: {}", e.path(), e.inner())))
-}
-
 pub fn json_bytes(body: Vec<u8>) -> axum::response::Response {
     use axum::response::IntoResponse;
     (

@@ -1,13 +1,14 @@
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use contracts::{Command, Provider, TaskId, TaskStatus};
 use serde::Deserialize;
+use service_kit::extract::Query;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{TaskPath, json_bytes, parse_query};
+use super::{TaskPath, json_bytes};
 use crate::error::Error;
 use crate::index::{TaskFilter, TaskPage, TaskSummary};
 use crate::state::AppState;
@@ -119,9 +120,9 @@ impl TaskListQuery {
 )]
 pub async fn list_tasks(
     State(state): State<AppState>,
-    RawQuery(query): RawQuery,
+    Query(query): Query<TaskListQuery>,
 ) -> Result<axum::Json<TaskPage>, Error> {
-    let (filter, limit) = parse_query::<TaskListQuery>(query.as_deref())?.into_filter()?;
+    let (filter, limit) = query.into_filter()?;
     Ok(axum::Json(state.index.list(&filter, limit).await?))
 }
 
